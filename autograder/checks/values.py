@@ -1,0 +1,92 @@
+"""Small declarative checks on values: each says what was expected, what was received, and a hint."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+
+class CheckFailure(AssertionError):
+    """A graded check failed; the message is what the student reads."""
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=6, threshold=8, edgeitems=3):
+            return f"array of shape {value.shape}, dtype {value.dtype}: {value}"
+    if isinstance(value, float):
+        return repr(value)
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def fail(what: str, expected: Any, received: Any, hint: str = "") -> None:
+    """Raise CheckFailure in the kit's one format."""
+    lines = [what, f"  expected: {expected}", f"  received: {received}"]
+    if hint:
+        lines.append(f"  hint: {hint}")
+    raise CheckFailure("\n".join(lines))
+
+
+def expect(condition: bool, what: str, expected: Any, received: Any, hint: str = "") -> None:
+    """Fail with expected/received text unless ``condition`` holds."""
+    if not condition:
+        fail(what, expected, received, hint)
+
+
+def expect_type(value: Any, types: type | tuple[type, ...], what: str, hint: str = "") -> None:
+    """``value`` must be an instance of ``types``."""
+    names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+    expect(isinstance(value, types), what, f"a {names}", f"{type(value).__name__}: {_fmt(value)}", hint)
+
+
+def expect_finite(value: Any, what: str, hint: str = "") -> None:
+    """Every number in ``value`` must be finite (no NaN, no inf)."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(what, "numbers", f"{type(value).__name__}: {_fmt(value)}", hint)
+    expect(bool(np.all(np.isfinite(arr))), what, "finite numbers (no NaN or inf)", _fmt(value), hint)
+
+
+def expect_equal(received: Any, expected: Any, what: str, hint: str = "") -> None:
+    """``received == expected`` (plain values: ints, tuples, strings)."""
+    expect(received == expected, what, _fmt(expected), _fmt(received), hint)
+
+
+def expect_close(received: Any, expected: Any, what: str, *, rtol: float = 1e-7,
+                 atol: float = 0.0, hint: str = "") -> None:
+    """A number (or array) within ``atol + rtol * |expected|`` of ``expected``."""
+    expect_finite(received, what, hint)
+    ok = np.allclose(np.asarray(received, dtype=np.float64), np.asarray(expected, dtype=np.float64),
+                     rtol=rtol, atol=atol)
+    tol = f" (tolerance {atol + rtol * float(np.max(np.abs(expected))):.2g})"
+    expect(ok, what, _fmt(expected) + tol, _fmt(received), hint)
+
+
+def expect_array(received: Any, what: str, *, shape: tuple | None = None,
+                 dtype: Any = None, hint: str = "") -> np.ndarray:
+    """A numpy array, of ``shape`` and ``dtype`` where given; returns it."""
+    expect_type(received, np.ndarray, what, hint or "return a numpy array")
+    if shape is not None:
+        expect(received.shape == tuple(shape), f"{what}: shape", shape, received.shape, hint)
+    if dtype is not None:
+        expect(received.dtype == np.dtype(dtype), f"{what}: dtype", np.dtype(dtype), received.dtype, hint)
+    return received
+
+
+def call_student(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call a student's function; anything but NotImplementedError becomes a readable failure."""
+    name = getattr(function, "__name__", "your function")
+    try:
+        return function(*args, **kwargs)
+    except (NotImplementedError, CheckFailure):
+        raise
+    except Exception as exc:
+        shown = ", ".join([_fmt(a) if not isinstance(a, np.ndarray) else f"array{a.shape}" for a in args]
+                          + [f"{k}={_fmt(v)}" for k, v in kwargs.items()])
+        raise CheckFailure(
+            f"{name}({shown}) raised {type(exc).__name__}: {exc}\n"
+            f"  hint: run it yourself with these arguments and read the traceback"
+        ) from exc

@@ -1,0 +1,112 @@
+"""Hidden checks for gradient_descent.py: run at grading, never shipped to students."""
+
+import numpy as np
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import mean_squared_error
+
+from autograder.checks import call_student, expect, expect_close, expect_equal, expect_finite
+from autograder.checks.data import housing_xy
+from autograder.checks.gradients import check_gradient
+from autograder.plugin import graded
+from autograder.specs.gradient_descent import EXERCISE
+
+SPEC = EXERCISE.extra
+
+
+def least_squares(X, y):
+    reg = LinearRegression().fit(X.reshape(-1, 1), y)
+    return float(reg.coef_[0]), float(reg.intercept_)
+
+
+@graded("gradient_descent", "gradients_many_points")
+def test_gradients_many_points(submission):
+    X, y = housing_xy()
+    rng = np.random.default_rng(2024)
+    points = [(0.2, 0.2), (0.5, 0.5), least_squares(X, y)] + [tuple(rng.normal(0, 2, 2)) for _ in range(6)]
+    for m, b in points:
+        grads = call_student(submission.mse_gradients, X, y, m, b)
+        check_gradient(grads, lambda mm, bb: mean_squared_error(y, mm * X + bb), (m, b), ("m", "b"),
+                       SPEC["gradient_rel_error"], where=f"at m={m:.3g}, b={b:.3g} on the housing data")
+
+
+@graded("gradient_descent", "gd_converges")
+def test_gd_converges(submission):
+    X, y = housing_xy()
+    m, b, _, history = call_student(submission.gradient_descent, X, y, lr=SPEC["converge_lr"],
+                                    iterations=SPEC["converge_iterations"])
+    expect_close((m, b), least_squares(X, y), f"(m, b) after {SPEC['converge_iterations']} steps at "
+                 f"lr={SPEC['converge_lr']} vs. the least-squares line", atol=SPEC["converge_tol"],
+                 hint="gradient descent on the MSE should end at scikit-learn's LinearRegression solution")
+    expect(bool(np.all(np.diff(history) <= 1e-12)), "the MSE should never rise at this small learning rate",
+           "mse_history falling at every step", "a step where it rose")
+
+
+@graded("gradient_descent", "batch_uniform")
+def test_batch_uniform(submission):
+    n, size = 10, 100_000
+    batch = np.asarray(call_student(submission.sample_batch, n, size, np.random.default_rng(11)))
+    counts = np.bincount(batch.astype(int), minlength=n)
+    expected = size / n
+    sigma = np.sqrt(size * (1 / n) * (1 - 1 / n))
+    worst = float(np.max(np.abs(counts - expected)) / sigma)
+    expect(worst < 5, f"counts of each index in {size:,} draws from range({n})",
+           f"about {expected:,.0f} each (within 5 standard deviations)", counts.tolist(),
+           hint="draw uniformly: every index equally likely")
+    small = np.asarray(call_student(submission.sample_batch, 3, 30, np.random.default_rng(0)))
+    expect(len(np.unique(small)) <= 3 and len(small) == 30, "sample_batch(3, 30, rng)",
+           "30 indices with repeats (drawn with replacement)", small.tolist())
+
+
+@graded("gradient_descent", "sgd_fresh_batches")
+def test_sgd_fresh_batches(submission, monkeypatch):
+    X, y = housing_xy()
+    calls = []
+    original = submission.sample_batch
+
+    def recording(n_samples, batch_size, rng):
+        expect(isinstance(rng, np.random.Generator), "the rng passed to sample_batch",
+               "a numpy Generator (np.random.default_rng(seed))", type(rng).__name__)
+        batch = np.asarray(original(n_samples, batch_size, rng))
+        calls.append((n_samples, batch_size, batch))
+        return batch
+
+    monkeypatch.setattr(submission, "sample_batch", recording)
+    m, b, log, _ = call_student(submission.stochastic_gradient_descent, X, y, lr=0.01, iterations=12,
+                                batch_size=7, seed=5)
+    expect_equal(len(calls), 12, "calls to sample_batch during 12 steps",
+                 hint="draw a fresh batch with sample_batch at every step")
+    expect_equal({(n, s) for n, s, _ in calls}, {(len(X), 7)}, "sample_batch's (n_samples, batch_size)")
+    distinct = len({tuple(batch) for _, _, batch in calls})
+    expect(distinct > 1, "batches drawn during 12 steps", "different batches", "the same batch every time")
+    # Replay the steps with the batches that were drawn: each must come from that step's batch.
+    mm, bb = SPEC["start_sgd"]
+    for step, (_, _, batch) in enumerate(calls):
+        dm = -2 * np.mean(X[batch] * (y[batch] - (mm * X[batch] + bb)))
+        db = -2 * np.mean(y[batch] - (mm * X[batch] + bb))
+        mm, bb = mm - 0.01 * dm, bb - 0.01 * db
+        expect_close(log[step], (mm, bb), f"(m, b) after step {step + 1}", rtol=1e-6,
+                     hint="compute the gradients on this step's batch only, then update m and b together")
+    monkeypatch.setattr(submission, "sample_batch", original)
+    again = call_student(submission.stochastic_gradient_descent, X, y, lr=0.01, iterations=12,
+                         batch_size=7, seed=5)
+    expect_close(again[:2], (m, b), "a second run with the same seed", rtol=0)
+
+
+@graded("gradient_descent", "sgd_converges")
+def test_sgd_converges(submission):
+    X, y = housing_xy()
+    target = np.array(least_squares(X, y))
+    tol = np.array(SPEC["sgd_tolerance"])
+    steps = SPEC["sgd_iterations"]
+    for seed in (0, 1, 2):
+        _, _, log, _ = call_student(submission.stochastic_gradient_descent, X, y, lr=SPEC["sgd_lr"],
+                                    iterations=steps, batch_size=SPEC["sgd_batch_size"], seed=seed)
+        expect_equal(len(log), steps, f"len(log) after {steps} steps")
+        tail = np.asarray(log[steps // 2:], dtype=np.float64)
+        expect_finite(tail, f"(m, b) during the second half of {steps} SGD steps (seed {seed})",
+                      hint="the parameters blew up: is the update m -= lr * dm?")
+        average = tail.mean(axis=0)
+        expect(bool(np.all(np.abs(average - target) <= tol)),
+               f"the average (m, b) over the last {steps // 2} of {steps} SGD steps (seed {seed})",
+               f"within ±{tol[0]} / ±{tol[1]} of the least-squares line {tuple(np.round(target, 4))}",
+               tuple(np.round(average, 4)), hint="SGD should hover around the least-squares line")

@@ -1,0 +1,45 @@
+"""Fixtures shared by the kit's own tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# pytester's in-process runs forget modules first imported inside them, and numpy's
+# and scipy's C extensions cannot be imported twice: import them here, once.
+import numpy.fft  # noqa: F401,E402
+import sklearn.linear_model  # noqa: F401,E402
+import sklearn.metrics  # noqa: F401,E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# The kit's tests use the offline copies; .ci/run sets this, and a developer's
+# checkout finds ../shared/datasets beside the repo.
+os.environ.setdefault("DL3_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
+SHARED_DATA = Path(os.environ["DL3_DATA_DIR"])
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def no_data_anywhere(tmp_path, monkeypatch):
+    """An environment where every place the data layer looks is empty."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home / "scikit_learn_data"))
+    monkeypatch.delenv("DL3_DATA_DIR", raising=False)
+    # Port 9 (discard) on loopback refuses connections: a download fails at once, online or not.
+    monkeypatch.setenv("DL3_KERAS_ORIGIN", "http://127.0.0.1:9/")
+    return home
+
+
+def run_kit(*args: str, env: dict | None = None, cwd: Path = ROOT, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run ``python -m autograder ARGS`` or ``python -m pytest`` in a fresh interpreter."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
