@@ -58,38 +58,26 @@ def test_batch_uniform(submission):
 
 
 @graded("gradient_descent", "sgd_fresh_batches")
-def test_sgd_fresh_batches(submission, monkeypatch):
+def test_sgd_fresh_batches(submission):
     X, y = housing_xy()
-    calls = []
-    original = submission.sample_batch
-
-    def recording(n_samples, batch_size, rng):
-        expect(isinstance(rng, np.random.Generator), "the rng passed to sample_batch",
-               "a numpy Generator (np.random.default_rng(seed))", type(rng).__name__)
-        batch = np.asarray(original(n_samples, batch_size, rng))
-        calls.append((n_samples, batch_size, batch))
-        return batch
-
-    monkeypatch.setattr(submission, "sample_batch", recording)
-    m, b, log, _ = call_student(submission.stochastic_gradient_descent, X, y, lr=0.01, iterations=12,
-                                batch_size=7, seed=5)
-    expect_equal(len(calls), 12, "calls to sample_batch during 12 steps",
-                 hint="draw a fresh batch with sample_batch at every step")
-    expect_equal({(n, s) for n, s, _ in calls}, {(len(X), 7)}, "sample_batch's (n_samples, batch_size)")
-    distinct = len({tuple(batch) for _, _, batch in calls})
-    expect(distinct > 1, "batches drawn during 12 steps", "different batches", "the same batch every time")
-    # Replay the steps with the batches that were drawn: each must come from that step's batch.
+    steps, size, seed, lr = 12, 7, 5, 0.01
+    m, b, log, _ = call_student(submission.stochastic_gradient_descent, X, y, lr=lr, iterations=steps,
+                                batch_size=size, seed=seed)
+    expect_equal(len(log), steps, f"len(log) after {steps} steps")
+    # Replay: one generator seeded with `seed`, a fresh batch from the student's own
+    # sample_batch at each step, gradients on that batch, both parameters updated together.
+    rng = np.random.default_rng(seed)
+    batches = [np.asarray(call_student(submission.sample_batch, len(X), size, rng)) for _ in range(steps)]
+    expect(len({tuple(batch) for batch in batches}) > 1, "batches drawn with one generator",
+           "a different batch at each step", "the same batch every time")
     mm, bb = SPEC["start_sgd"]
-    for step, (_, _, batch) in enumerate(calls):
-        dm = -2 * np.mean(X[batch] * (y[batch] - (mm * X[batch] + bb)))
-        db = -2 * np.mean(y[batch] - (mm * X[batch] + bb))
-        mm, bb = mm - 0.01 * dm, bb - 0.01 * db
-        expect_close(log[step], (mm, bb), f"(m, b) after step {step + 1}", rtol=1e-6,
-                     hint="compute the gradients on this step's batch only, then update m and b together")
-    monkeypatch.setattr(submission, "sample_batch", original)
-    again = call_student(submission.stochastic_gradient_descent, X, y, lr=0.01, iterations=12,
-                         batch_size=7, seed=5)
-    expect_close(again[:2], (m, b), "a second run with the same seed", rtol=0)
+    for step, batch in enumerate(batches):
+        residual = y[batch] - (mm * X[batch] + bb)
+        mm, bb = mm - lr * -2 * np.mean(X[batch] * residual), bb - lr * -2 * np.mean(residual)
+        expect_close(log[step], (mm, bb), f"(m, b) after step {step + 1} of SGD with seed={seed}", rtol=1e-6,
+                     hint="make one generator np.random.default_rng(seed), draw a fresh batch with "
+                          "sample_batch(len(X), batch_size, rng) at every step, and compute the gradients "
+                          "on that batch only")
 
 
 @graded("gradient_descent", "sgd_converges")

@@ -77,8 +77,9 @@ MUTANTS = {
     "sgd_one_batch_for_all_steps": ("    for _ in range(iterations):\n        batch = sample_batch(len(X), batch_size, rng)\n",
                                     "    batch = sample_batch(len(X), batch_size, rng)\n    for _ in range(iterations):\n",
                                     {"sgd_fresh_batches"}),
-    "sgd_bypasses_sample_batch": ("batch = sample_batch(len(X), batch_size, rng)",
-                                  "batch = rng.integers(0, len(X), size=batch_size)", {"sgd_fresh_batches"}),
+    "sgd_generator_per_step": ("        batch = sample_batch(len(X), batch_size, rng)\n",
+                               "        batch = sample_batch(len(X), batch_size, np.random.default_rng(seed))\n",
+                               {"sgd_fresh_batches"}),
     "sgd_full_data_gradients": ("dm, db = mse_gradients(X[batch], y[batch], m, b)", "dm, db = mse_gradients(X, y, m, b)",
                                 {"sgd_fresh_batches"}),
     "sgd_history_on_batch": ("y[batch], m, b)\n        m, b = m - lr * dm, b - lr * db\n        log.append((m, b))\n"
