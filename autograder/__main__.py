@@ -4,6 +4,7 @@ calls the module that does the work; a known failure prints one line and exits 2
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,19 @@ def cmd_stubs(args: argparse.Namespace) -> int:
             print(f"stale: {path.relative_to(REPO_ROOT)} (run `python -m autograder stubs`)")
         return 1 if stale else 0
     for path in release.write_stubs(REPO_ROOT):
+        print(f"wrote {path.relative_to(REPO_ROOT)}")
+    return 0
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from autograder import nbsource
+
+    if args.check:
+        stale = nbsource.stale_notebooks(REPO_ROOT)
+        for path in stale:
+            print(f"stale: {path.relative_to(REPO_ROOT)} (run `python -m autograder notebooks`)")
+        return 1 if stale else 0
+    for path in nbsource.write_notebooks(REPO_ROOT):
         print(f"wrote {path.relative_to(REPO_ROOT)}")
     return 0
 
@@ -39,6 +53,42 @@ def cmd_student_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.grade import results as formats
+    from autograder.grade.runner import GradeError, Options, grade
+    from autograder.grade.sandbox import Limits
+
+    limits = Limits(time_limit=args.time_limit, import_time_limit=args.time_limit, memory_mb=args.memory_mb,
+                    data_dir=args.data_dir or os.environ.get("DL3_DATA_DIR"))
+    options = Options(limits=limits, test_timeout=args.test_timeout, total_timeout=args.total_timeout,
+                      training=not args.no_training)
+    try:
+        for out in [args.results] + ([args.junit] if args.junit else []):
+            if Path(out).is_dir():
+                raise GradeError(f"{out} is a directory, not a file to write")
+        result = grade(Path(args.submission), options)
+        formats.write_gradescope(result, Path(args.results))
+        if args.junit:
+            formats.write_atomically(Path(args.junit), formats.junit_xml(result))
+    except GradeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(formats.summary_text(result), end="")
+    return 0
+
+
+def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from autograder.grade import gradescope
+
+    out = gradescope.build_bundle(REPO_ROOT, Path(args.out), data_dir=args.data_dir)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     stubs = sub.add_parser("stubs", help="regenerate exercises/*.py from solutions/*.py")
     stubs.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
     stubs.set_defaults(func=cmd_stubs)
+
+    notebooks = sub.add_parser("notebooks", help="regenerate source/dl3/*.ipynb from narrative/ and solutions/")
+    notebooks.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1 if any)")
+    notebooks.set_defaults(func=cmd_notebooks)
 
     prefetch = sub.add_parser("prefetch", help="download every dataset into a data directory")
     prefetch.add_argument("--data-dir", default=None,
@@ -58,17 +112,41 @@ def build_parser() -> argparse.ArgumentParser:
     bundle = sub.add_parser("student-bundle", help="zip what students receive (stubs, visible tests, helpers)")
     bundle.add_argument("out", help="the zip file to write")
     bundle.set_defaults(func=cmd_student_bundle)
+
+    grade = sub.add_parser("grade", help="grade a submission (directory or .zip); write Gradescope results.json")
+    grade.add_argument("submission", help="the submission: a directory or a .zip (searched to any depth)")
+    grade.add_argument("--results", required=True, metavar="PATH", help="where to write results.json")
+    grade.add_argument("--junit", default=None, metavar="PATH", help="also write JUnit XML to PATH")
+    grade.add_argument("--time-limit", type=float, default=60.0, metavar="S",
+                       help="seconds of the student's code per test (default 60)")
+    grade.add_argument("--memory-mb", type=int, default=4096, metavar="MB",
+                       help="address-space limit of the student's process (default 4096)")
+    grade.add_argument("--test-timeout", type=float, default=1800.0, metavar="S",
+                       help="the grader's own cap per test, training included (default 1800)")
+    grade.add_argument("--total-timeout", type=float, default=7200.0, metavar="S",
+                       help="cap on the whole grading run (default 7200)")
+    grade.add_argument("--data-dir", default=None, help="the offline data directory (default: $DL3_DATA_DIR)")
+    grade.add_argument("--no-training", action="store_true",
+                       help="skip the checks that train models (they score 0; for quick dry runs)")
+    grade.add_argument("--quiet", action="store_true", help="no summary on stdout")
+    grade.set_defaults(func=cmd_grade)
+
+    gs = sub.add_parser("gradescope-bundle", help="zip the Gradescope autograder (kit, hidden tests, data)")
+    gs.add_argument("out", help="the zip file to write")
+    gs.add_argument("--data-dir", default=None, help="where the data comes from (default: $DL3_DATA_DIR)")
+    gs.set_defaults(func=cmd_gradescope_bundle)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from autograder.datasets import ChecksumError, DatasetNotFoundError, SubsetError
+    from autograder.nbsource import NarrativeError
     from autograder.release import StubError
 
     try:
         return args.func(args)
-    except (DatasetNotFoundError, ChecksumError, SubsetError, StubError, OSError) as exc:
+    except (DatasetNotFoundError, ChecksumError, SubsetError, StubError, NarrativeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -31,6 +31,9 @@ from autograder.checks.values import CheckFailure
 from autograder.specs import Check, Exercise, all_exercises, get_exercise
 
 TARGET_ENV = "DL3_TARGET"
+# A plugin object with this attribute set (see autograder.notebook_checks) supplies
+# the submission modules itself through its module_for(name), e.g. from a notebook.
+MODULE_SUPPLIER = "dl3_module_supplier"
 VISIBLE_ONLY = "visible checks only — hidden checks run at grading"
 
 _GRADED = pytest.StashKey[tuple]()
@@ -81,6 +84,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
              f"'solutions' (the reference), or a directory. Default from ${TARGET_ENV}.")
     group.addoption("--score-json", default=None, metavar="PATH",
                     help="also write every graded result to PATH as JSON")
+    group.addoption("--sandbox", action="store_true", default=False,
+                    help="run the target's code in a sandboxed child process (grading: autograder/grade/sandbox.py)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -122,8 +127,12 @@ def load_target(request: pytest.FixtureRequest) -> Callable[[str], ModuleType]:
     """``load_target("gradient_descent")`` → the target's module (imported once per session)."""
     root = target_dir(request.config)
     cache: dict[str, ModuleType | SubmissionImportError] = {}
+    supplier = next((p for p in request.config.pluginmanager.get_plugins()
+                     if getattr(p, MODULE_SUPPLIER, False)), None)
 
     def load(module: str) -> ModuleType:
+        if supplier is not None:
+            return supplier.module_for(module)
         if module not in cache:
             try:
                 cache[module] = import_file(root / f"{module}.py", f"dl3_target_{module}")
@@ -143,7 +152,13 @@ def submission(request: pytest.FixtureRequest, load_target) -> ModuleType:
     exercise = _graded_info(request.node)
     if exercise is None:
         raise pytest.UsageError("the submission fixture needs a test marked with @graded(...)")
-    return load_target(exercise[0].module)
+    if request.config.getoption("--sandbox"):
+        from autograder.grade.sandbox import open_submission
+
+        with open_submission(request.config, exercise[0]) as proxy:
+            yield proxy
+        return
+    yield load_target(exercise[0].module)
 
 
 # --------------------------------------------------------------------------

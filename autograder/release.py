@@ -3,8 +3,9 @@
 - ``exercises/<name>.py`` is ``solutions/<name>.py`` with each region between
   ``### BEGIN SOLUTION`` and ``### END SOLUTION`` replaced by
   ``raise NotImplementedError`` (nbgrader's markers, so notebooks share them).
-- The student bundle is ``exercises/`` (stubs and visible tests), the helpers they
-  import (``autograder/`` less the grading internals) and the setup files; it never
+- The student bundle is ``exercises/`` (stubs and visible tests), the release
+  notebooks (``release/``), the helpers they import (``autograder/`` less the grading
+  internals) and the setup files; it never
   holds solutions or hidden tests (``tests/test_release.py`` proves it).
 """
 
@@ -23,8 +24,9 @@ STUB_HEADER = (
 STUB_MESSAGE = "fill in this part (see the docstring above)"
 
 # Modules of the kit a student never needs: the grading machinery.
-GRADER_ONLY = ("autograder/grade", "autograder/batch.py", "autograder/release.py")
-STUDENT_TOP_FILES = ("pyproject.toml", "requirements.txt")
+GRADER_ONLY = ("autograder/grade", "autograder/batch.py", "autograder/release.py", "autograder/nbsource.py",
+               "autograder/feedback.py")
+STUDENT_TOP_FILES = ("pyproject.toml", "requirements.txt", "jupyter_server_config.py")
 
 
 class StubError(ValueError):
@@ -92,6 +94,7 @@ def student_files(root: Path) -> list[str]:
     files += [p for p in (root / "autograder").rglob("*.py")
               if not any(p.relative_to(root).as_posix().startswith(g) for g in GRADER_ONLY)]
     files += [root / name for name in STUDENT_TOP_FILES if (root / name).is_file()]
+    files += list((root / "release").rglob("*.ipynb"))
     return sorted(p.relative_to(root).as_posix() for p in files if "__pycache__" not in p.parts)
 
 

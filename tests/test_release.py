@@ -61,7 +61,8 @@ def test_student_bundle_holds_no_solutions_or_hidden_tests(student_bundle):
         names = bundle.namelist()
         texts = {n: bundle.read(n).decode() for n in names if n.endswith((".py", ".toml", ".txt"))}
     assert "exercises/gradient_descent.py" in names and "autograder/plugin.py" in names
-    assert not [n for n in names if n.startswith(("solutions/", "hidden_tests/", "tests/", "release/", "source/"))]
+    assert not [n for n in names if n.startswith(("solutions/", "hidden_tests/", "tests/", "source/", "narrative/"))]
+    assert "release/dl3/gradient_descent.ipynb" in names
     assert not [n for n in names if n.startswith(tuple(release.GRADER_ONLY))]
     for name, text in texts.items():
         assert release.BEGIN not in text, f"{name} holds a solution region"
