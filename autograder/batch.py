@@ -1,0 +1,310 @@
+"""``python -m autograder grade-batch``: grade a whole class, nothing lost.
+
+Each student's submission (a subfolder or a ``.zip`` named by the student) is graded
+by the single-submission command, ``python -m autograder grade``, in its own process,
+so it is isolated exactly as that command isolates it. Grading runs on a local pool
+of workers, or as tasks on an existing Dask distributed cluster (``--scheduler``).
+
+Nothing is lost:
+
+- a student's ``results.json`` is written (atomically) the moment it is graded, then
+  a ``meta.json`` recording the submission's digest — together they mark it done;
+- a rerun skips students whose submission digest matches their ``meta.json`` (unless
+  ``force``) and regrades those whose submission changed;
+- killing the batch loses at most the submissions in flight;
+- a submission that hangs or crashes its grader costs that submission only
+  (``status`` says which).
+
+The gradebook (``gradebook.csv``) is rebuilt from the per-student files after every
+student, so it always agrees with them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from autograder.specs import all_exercises
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+RESULTS = "results.json"
+META = "meta.json"
+GRADEBOOK = "gradebook.csv"
+
+
+class BatchError(Exception):
+    """The batch could not start (bad directory, bad scheduler address): one line for the user."""
+
+
+@dataclass(frozen=True)
+class Task:
+    student: str
+    path: Path
+    digest: str
+
+
+@dataclass
+class Outcome:
+    student: str
+    digest: str
+    status: str  # graded, grader-error, timeout
+    seconds: float
+    results: dict | None
+    detail: str = ""
+
+
+# --------------------------------------------------------------------------
+# Finding the submissions
+
+
+def submission_digest(path: Path) -> str:
+    """SHA-256 over a submission's files (relative names and bytes), or over the zip's bytes."""
+    digest = hashlib.sha256()
+    if path.is_file():
+        digest.update(path.read_bytes())
+        return digest.hexdigest()
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def discover(submissions: Path) -> list[Task]:
+    """One task per student: each subfolder, or ``<student>.zip``, of ``submissions``."""
+    if not submissions.is_dir():
+        raise BatchError(f"{submissions} is not a directory of submissions")
+    tasks = []
+    for entry in sorted(submissions.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() or entry.suffix.lower() == ".zip":
+            student = entry.stem if entry.is_file() else entry.name
+            tasks.append(Task(student, entry, submission_digest(entry)))
+    names = [t.student for t in tasks]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise BatchError(f"two submissions for the same student (a folder and a zip?): {', '.join(clashes)}")
+    return tasks
+
+
+def already_graded(out: Path, task: Task) -> bool:
+    """True when ``out/<student>`` holds results for exactly this submission."""
+    meta, results = out / task.student / META, out / task.student / RESULTS
+    if not (meta.is_file() and results.is_file()):
+        return False
+    try:
+        return json.loads(meta.read_text()).get("digest") == task.digest
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+# --------------------------------------------------------------------------
+# Grading one submission (runs on a local thread or on a Dask worker)
+
+
+def grade_one(student: str, submission: str, digest: str, timeout: float, kit_root: str = str(KIT_ROOT)) -> Outcome:
+    """Grade one submission with ``python -m autograder grade`` in a fresh process group."""
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dl3-batch-") as tmp:
+        results_path = Path(tmp) / RESULTS
+        command = [sys.executable, "-m", "autograder", "grade", submission, "--results", str(results_path)]
+        env = {**os.environ, "PYTHONPATH": kit_root, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        proc = subprocess.Popen(command, cwd=kit_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            return Outcome(student, digest, "timeout", time.monotonic() - start, None,
+                           f"grading took longer than {timeout:g} s and was stopped")
+        finally:
+            _kill_group(proc)
+        seconds = time.monotonic() - start
+        results = _read_results(results_path)
+        if proc.returncode != 0 or results is None:
+            reason = (stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["no results file"]
+            return Outcome(student, digest, "grader-error", seconds, None,
+                           f"the grader exited with status {proc.returncode}: {reason[0]}")
+        return Outcome(student, digest, "graded", seconds, results)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _read_results(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) and "tests" in data else None
+
+
+# --------------------------------------------------------------------------
+# Writing what was graded
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def record(out: Path, outcome: Outcome) -> None:
+    """Write a student's results, then the meta that marks them done (in that order)."""
+    folder = out / outcome.student
+    results = outcome.results if outcome.results is not None else failed_results(outcome)
+    write_atomically(folder / RESULTS, json.dumps(results, indent=2))
+    meta = {"student": outcome.student, "digest": outcome.digest, "status": outcome.status,
+            "seconds": round(outcome.seconds, 2), "detail": outcome.detail, "graded_at": time.time()}
+    write_atomically(folder / META, json.dumps(meta, indent=2))
+
+
+def failed_results(outcome: Outcome) -> dict:
+    """Gradescope-format results for a submission the grader could not finish: 0 points, and why."""
+    return {"score": 0.0, "execution_time": round(outcome.seconds, 2),
+            "output": f"Grading did not complete ({outcome.status}): {outcome.detail}", "tests": []}
+
+
+def part_points(results: dict) -> dict[str, float]:
+    """Points per exercise from a results file (each test is tagged with its exercise)."""
+    points = {name: 0.0 for name in all_exercises()}
+    for test in results.get("tests", []):
+        tags = [t for t in test.get("tags", []) if t in points]
+        if tags:
+            points[tags[0]] += float(test.get("score") or 0)
+    return points
+
+
+def gradebook_rows(out: Path) -> list[dict]:
+    rows = []
+    for meta_path in sorted(out.glob(f"*/{META}")):
+        try:
+            meta = json.loads(meta_path.read_text())
+            results = json.loads((meta_path.parent / RESULTS).read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        parts = part_points(results)
+        rows.append({"student": meta["student"], **{k: f"{v:g}" for k, v in parts.items()},
+                     "total": f"{float(results.get('score', 0)):g}", "status": meta["status"]})
+    return rows
+
+
+def write_gradebook(out: Path) -> Path:
+    """``gradebook.csv``: student, points per part, total, status — rebuilt from the per-student files."""
+    fields = ["student", *all_exercises(), "total", "status"]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(gradebook_rows(out))
+    write_atomically(out / GRADEBOOK, buffer.getvalue())
+    return out / GRADEBOOK
+
+
+# --------------------------------------------------------------------------
+# Running the batch
+
+
+@dataclass
+class BatchSummary:
+    graded: int
+    skipped: int
+    failed: int
+    seconds: float
+    gradebook: Path
+
+
+def run_batch(submissions: Path, out: Path, *, workers: int | None = None, scheduler: str | None = None,
+              force: bool = False, timeout: float = 3600.0, progress: bool = True,
+              log: Callable[[str], None] = print) -> BatchSummary:
+    """Grade every submission in ``submissions`` into ``out``; see the module docstring."""
+    start = time.monotonic()
+    tasks = discover(submissions)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [t for t in tasks if force or not already_graded(out, t)]
+    skipped = len(tasks) - len(todo)
+    if skipped:
+        log(f"{skipped} student(s) already graded with the same submission: skipped (use --force to regrade)")
+    bar = _progress(len(todo), progress)
+    failed = 0
+    for outcome in _outcomes(todo, workers, scheduler, timeout):
+        record(out, outcome)
+        write_gradebook(out)
+        failed += outcome.status != "graded"
+        bar.update(1)
+        if outcome.status != "graded":
+            bar.write(f"{outcome.student}: {outcome.status} — {outcome.detail}")
+    bar.close()
+    book = write_gradebook(out)
+    return BatchSummary(len(todo) - failed, skipped, failed, time.monotonic() - start, book)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="submission", disable=not enabled, file=sys.stderr,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+
+
+def _outcomes(tasks: list[Task], workers: int | None, scheduler: str | None, timeout: float) -> Iterable[Outcome]:
+    if not tasks:
+        return []
+    if scheduler:
+        return _on_dask(tasks, scheduler, timeout)
+    return _on_local_pool(tasks, workers or os.cpu_count() or 1, timeout)
+
+
+def _settle(task: Task, future) -> Outcome:
+    """The future's outcome; a task whose worker itself failed costs that submission only."""
+    try:
+        return future.result()
+    except Exception as exc:  # a dead Dask worker (KilledWorker), an OSError starting the grader …
+        return Outcome(task.student, task.digest, "grader-error", 0.0, None, f"{type(exc).__name__}: {exc}")
+
+
+def _on_local_pool(tasks: list[Task], workers: int, timeout: float) -> Iterable[Outcome]:
+    # Threads only wait: each grading runs in its own process group.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: dict[Future, Task] = {pool.submit(grade_one, t.student, str(t.path.resolve()), t.digest, timeout): t
+                                       for t in tasks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield _settle(pending.pop(future), future)
+
+
+def _on_dask(tasks: list[Task], scheduler: str, timeout: float) -> Iterable[Outcome]:
+    from distributed import Client, as_completed
+
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        futures = {client.submit(grade_one, t.student, str(t.path.resolve()), t.digest, timeout,
+                                 key=f"grade-{t.student}-{t.digest[:12]}", pure=False): t for t in tasks}
+        for future in as_completed(futures):
+            yield _settle(futures[future], future)
+    finally:
+        client.close()
