@@ -89,6 +89,20 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grade_batch(args: argparse.Namespace) -> int:
+    from autograder import batch
+
+    try:
+        summary = batch.run_batch(Path(args.submissions), Path(args.out), workers=args.workers,
+                                  scheduler=args.scheduler, force=args.force, timeout=args.timeout)
+    except batch.BatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"graded {summary.graded}, skipped {summary.skipped} (already graded), failed {summary.failed} "
+          f"in {summary.seconds:.1f} s; gradebook: {summary.gradebook}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("out", help="the zip file to write")
     gs.add_argument("--data-dir", default=None, help="where the data comes from (default: $DL3_DATA_DIR)")
     gs.set_defaults(func=cmd_gradescope_bundle)
+
+    many = sub.add_parser("grade-batch", help="grade a class: one subfolder or .zip per student; write a gradebook")
+    many.add_argument("submissions", help="a directory with one subfolder or <student>.zip per student")
+    many.add_argument("--out", required=True, help="where each student's results and gradebook.csv go")
+    many.add_argument("--workers", type=int, default=None, help="local parallel gradings (default: CPU cores)")
+    many.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                      help="grade on this Dask distributed scheduler (tcp://host:8786) instead of locally")
+    many.add_argument("--force", action="store_true", help="regrade students already graded")
+    many.add_argument("--timeout", type=float, default=3600.0, metavar="S",
+                      help="cap on one submission's grading (default 3600)")
+    many.set_defaults(func=cmd_grade_batch)
     return parser
 
 

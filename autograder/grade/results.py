@@ -1,0 +1,195 @@
+"""A grading run's results, and their three formats: Gradescope's results.json, plain text, JUnit XML.
+
+Gradescope's format (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
+top-level ``score``, ``execution_time``, ``output``, ``tests``; each test has ``name``,
+``score``, ``max_score``, ``status`` ("passed"/"failed"), ``output`` and ``visibility``.
+Hidden checks are ``"after_due_date"``: students see them once the due date has passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+MAX_TEST_OUTPUT = 8000
+
+
+@dataclass
+class TestResult:
+    exercise: str
+    check: str
+    name: str
+    number: str
+    score: float
+    max_score: float
+    status: str           # "passed" or "failed"
+    output: str
+    hidden: bool
+    kind: str = "graded"  # "graded", "not implemented", "absent", "unreadable", "not run"
+    duration: float = 0.0
+
+
+@dataclass
+class Results:
+    tests: list[TestResult] = field(default_factory=list)
+    execution_time: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    graded_files: dict[str, str] = field(default_factory=dict)   # module -> where it came from
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    def per_exercise(self) -> dict[str, dict]:
+        rows: dict[str, dict] = {}
+        for test in self.tests:
+            row = rows.setdefault(test.exercise, {"score": 0.0, "max_score": 0.0, "passed": 0, "checks": 0})
+            row["score"] += test.score
+            row["max_score"] += test.max_score
+            row["passed"] += test.status == "passed"
+            row["checks"] += 1
+        return rows
+
+
+def _clip(text: str, limit: int = MAX_TEST_OUTPUT) -> str:
+    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit:,} more characters)"
+
+
+def summary_text(results: Results) -> str:
+    """The plain-text summary: files graded, notes, a table per exercise, then each failed check."""
+    from autograder.specs import all_exercises
+
+    exercises = all_exercises()
+    lines = ["Deep Learning 3 — grading results", ""]
+    for name in exercises:
+        module = exercises[name].module
+        lines.append(f"  {exercises[name].filename:<22} "
+                     f"{results.graded_files.get(module, 'not in the submission')}")
+    lines += [f"  note: {n}" for n in results.notes]
+    lines.append("")
+    width = max(len(e.title) for e in exercises.values())
+    for name, row in results.per_exercise().items():
+        lines.append(f"{exercises[name].title:<{width}}  {row['passed']:>3}/{row['checks']:<3} checks  "
+                     f"{row['score']:>6g}/{row['max_score']:<6g}")
+    lines.append(f"{'total':<{width}}  {'':>14}  {results.score:>6g}/{results.max_score:<6g}")
+    whole = {}
+    for test in results.tests:
+        if test.kind in ("absent", "unreadable"):
+            whole.setdefault(test.exercise, test.output)
+    for exercise, why in whole.items():
+        lines.append(f"  {exercises[exercise].title}: {why.splitlines()[0][:200]}")
+    failed = [t for t in results.tests if t.status != "passed" and t.exercise not in whole]
+    if failed:
+        lines += ["", "Checks not passed:"]
+        for test in failed:
+            first = (test.output.strip().splitlines() or [""])[0]
+            lines.append(f"  - {test.name}{' (hidden)' if test.hidden else ''}: {first[:160]}")
+    lines.append(f"\ngraded in {results.execution_time:.1f} s")
+    return "\n".join(lines) + "\n"
+
+
+def gradescope_json(results: Results) -> dict:
+    return {
+        "score": results.score,
+        "execution_time": int(round(results.execution_time)),
+        "output": summary_text(results),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": t.name,
+                "number": t.number,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": t.status,
+                "output": _clip(t.output),
+                "visibility": "after_due_date" if t.hidden else "visible",
+                "tags": [t.exercise] + (["hidden"] if t.hidden else []),
+            }
+            for t in results.tests
+        ],
+    }
+
+
+def junit_xml(results: Results) -> str:
+    suites = ET.Element("testsuites", name="dl3-grading", tests=str(len(results.tests)),
+                        failures=str(sum(t.status != "passed" for t in results.tests)),
+                        time=f"{results.execution_time:.3f}")
+    by_exercise: dict[str, list[TestResult]] = {}
+    for test in results.tests:
+        by_exercise.setdefault(test.exercise, []).append(test)
+    for exercise, tests in by_exercise.items():
+        suite = ET.SubElement(suites, "testsuite", name=exercise, tests=str(len(tests)),
+                              failures=str(sum(t.status != "passed" for t in tests)),
+                              time=f"{sum(t.duration for t in tests):.3f}")
+        for test in tests:
+            case = ET.SubElement(suite, "testcase", classname=exercise, name=test.check,
+                                 time=f"{test.duration:.3f}")
+            props = ET.SubElement(case, "properties")
+            for key, value in (("score", test.score), ("max_score", test.max_score), ("hidden", test.hidden),
+                               ("kind", test.kind)):
+                ET.SubElement(props, "property", name=key, value=str(value))
+            if test.status != "passed":
+                failure = ET.SubElement(case, "failure", message=(test.output.splitlines() or [test.kind])[0][:300],
+                                        type=test.kind)
+                failure.text = _clip(test.output)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_gradescope(results: Results, path: Path) -> None:
+    write_atomically(path, json.dumps(gradescope_json(results), indent=2) + "\n")
+
+
+def validate_gradescope(data: dict) -> list[str]:
+    """Problems with a results.json document (empty when it is valid); the kit's tests use it."""
+    problems = []
+    for key, types in (("score", (int, float)), ("execution_time", (int, float)), ("output", str),
+                       ("tests", list)):
+        if not isinstance(data.get(key), types):
+            problems.append(f"top-level {key!r} missing or of the wrong type")
+    for i, test in enumerate(data.get("tests") or []):
+        for key, types in (("name", str), ("score", (int, float)), ("max_score", (int, float)),
+                           ("status", str), ("output", str), ("visibility", str)):
+            if not isinstance(test.get(key), types):
+                problems.append(f"test {i}: {key!r} missing or of the wrong type")
+        if test.get("status") not in ("passed", "failed"):
+            problems.append(f"test {i}: status {test.get('status')!r}")
+        if test.get("visibility") not in ("hidden", "after_due_date", "after_published", "visible"):
+            problems.append(f"test {i}: visibility {test.get('visibility')!r}")
+        if isinstance(test.get("score"), (int, float)) and isinstance(test.get("max_score"), (int, float)) \
+                and not 0 <= test["score"] <= test["max_score"]:
+            problems.append(f"test {i}: score {test['score']} outside 0..{test['max_score']}")
+    if isinstance(data.get("tests"), list) and isinstance(data.get("score"), (int, float)):
+        total = sum(t.get("score", 0) for t in data["tests"] if isinstance(t.get("score"), (int, float)))
+        if abs(total - data["score"]) > 1e-6:
+            problems.append(f"score {data['score']} is not the sum of the tests' scores {total}")
+    return problems
+
+
+def as_dict(results: Results) -> dict:
+    return {"score": results.score, "max_score": results.max_score, "tests": [asdict(t) for t in results.tests]}

@@ -1,0 +1,2 @@
+del stochastic_gradient_descent
+del sample_batch

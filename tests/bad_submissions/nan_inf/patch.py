@@ -1,0 +1,2 @@
+def mse_gradients(X, y, m, b):
+    return float("nan"), float("inf")
