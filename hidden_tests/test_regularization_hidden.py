@@ -1,12 +1,14 @@
 """Hidden checks for regularization.py: run at grading, never shipped to students."""
 
+import functools
+
 import keras
 import numpy as np
 
 from autograder.checks import call_student, expect, expect_array, expect_equal, expect_type
 from autograder.checks.architecture import check_architecture
 from autograder.checks.keras_data import imdb_subset
-from autograder.checks.training import format_curve, train_curve, vectorized_split
+from autograder.checks.training import format_curve, imdb_curves, overfits_less
 from autograder.plugin import graded
 from autograder.specs.regularization import EXERCISE, dense_stack_spec
 
@@ -75,14 +77,16 @@ def test_best_epoch_hidden(submission):
 @graded("regularization", "regularization_helps")
 def test_regularization_helps(submission):
     setup = SPEC["training"]
-    data = imdb_subset(SPEC["num_words"], setup.n_train, setup.n_test, setup.data_seed)
-    train, validation = vectorized_split(submission.vectorize_sequences, data, setup, SPEC["num_words"])
-    curves = {name: train_curve(getattr(submission, f"build_{name}_model"), submission.compile_model,
-                                train, validation, setup, setup.max_epochs, f"build_{name}_model()")
-              for name in ("original", "l2", "dropout")}
+    factor = SPEC["l2_behaviour_factor"]
+    curves = imdb_curves(submission.vectorize_sequences, submission.compile_model,
+                         {"original": (submission.build_original_model, setup.max_epochs),
+                          "l2": (functools.partial(submission.build_l2_model, factor=factor), setup.max_epochs),
+                          "dropout": (submission.build_dropout_model, setup.max_epochs)},
+                         imdb_subset(SPEC["num_words"], setup.n_train, setup.n_test, setup.data_seed),
+                         setup, SPEC["num_words"])
     observed = "\n            ".join(format_curve(name, curve) for name, curve in curves.items())
-    for name in ("l2", "dropout"):
-        expect(curves[name].final_val_bce < curves["original"].final_val_bce,
-               f"after {setup.max_epochs} epochs the {name} model should overfit less than the original",
-               f"{name}'s final validation cross-entropy < original's", observed,
-               hint=f"check build_{name}_model: the regularization belongs on both hidden layers")
+    for name, call in (("l2", f"build_l2_model(factor={factor})"), ("dropout", "build_dropout_model()")):
+        expect(overfits_less(curves["original"], curves[name]),
+               f"after {setup.max_epochs} epochs {call} should overfit less than the original model",
+               f"a smaller gap between validation and training cross-entropy than the original's", observed,
+               hint=f"check {call.split('(')[0]}: the regularization belongs on both hidden layers")

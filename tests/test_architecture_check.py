@@ -1,0 +1,265 @@
+"""The architecture check both ways: the references pass, plausible wrong models fail with a clear table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import pytest
+
+from autograder.checks.architecture import (ModelSpec, check_architecture, compare_model, expected_params,
+                                            spec_rows)
+from autograder.checks.values import CheckFailure
+from autograder.plugin import import_file
+from autograder.specs.cifar_cnn import cifar_model_spec
+from autograder.specs.mnist_cnn import cnn_model_spec, dense_model_spec
+from autograder.specs.regularization import dense_stack_spec
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+L, Input = keras.layers, keras.Input
+
+
+@pytest.fixture(scope="module")
+def ref():
+    """The reference solutions, by exercise module name."""
+    return {name: import_file(SOLUTIONS / f"{name}.py", f"kit_ref_{name}")
+            for name in ("regularization", "mnist_cnn", "cifar_cnn")}
+
+
+def failure_text(build, spec: ModelSpec, *args, **kwargs) -> str:
+    with pytest.raises(CheckFailure) as info:
+        check_architecture(build, spec, "the builder", *args, **kwargs)
+    return str(info.value)
+
+
+def marked_line(text: str) -> str:
+    """The table line marked as the first difference."""
+    lines = [line for line in text.splitlines() if line.startswith(">>>")]
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def imdb_model(*layers, input_shape=(10000,)) -> keras.Model:
+    return keras.Sequential([Input(shape=input_shape), *layers])
+
+
+# --------------------------------------------------------------------------
+# The specs agree with the parameter counts the exercises state
+
+
+@pytest.mark.parametrize("spec, total", [
+    (dense_stack_spec(16), 160_305), (dense_stack_spec(8), 80_089), (dense_stack_spec(512), 5_383_681),
+    (dense_stack_spec(16, regularizer=("L2", 0.001)), 160_305), (dense_stack_spec(16, dropout_rate=0.5), 160_305),
+    (dense_model_spec(), 79_510), (cnn_model_spec((2, 2)), 423_860), (cnn_model_spec((1, 1)), 1_691_360),
+    (cifar_model_spec(), 4_247_985),
+])
+def test_spec_parameter_counts_match_the_exercise(spec, total):
+    assert sum(expected_params(spec)) == total
+    assert spec.total_params == total
+
+
+# --------------------------------------------------------------------------
+# References pass
+
+
+@pytest.mark.parametrize("builder, spec, kwargs", [
+    ("build_original_model", dense_stack_spec(16), {}),
+    ("build_smaller_model", dense_stack_spec(8), {}),
+    ("build_bigger_model", dense_stack_spec(512), {}),
+    ("build_l2_model", dense_stack_spec(16, regularizer=("L2", 0.001)), {}),
+    ("build_l2_model", dense_stack_spec(16, regularizer=("L2", 0.01)), {"factor": 0.01}),
+    ("build_l1_model", dense_stack_spec(16, regularizer=("L1", 0.001)), {}),
+    ("build_l1_model", dense_stack_spec(16, regularizer=("L1", 0.005)), {"factor": 0.005}),
+    ("build_dropout_model", dense_stack_spec(16, dropout_rate=0.5), {}),
+    ("build_dropout_model", dense_stack_spec(16, dropout_rate=0.3), {"rate": 0.3}),
+])
+def test_regularization_references_pass(ref, builder, spec, kwargs):
+    model = check_architecture(getattr(ref["regularization"], builder), spec, builder, **kwargs)
+    assert isinstance(model, keras.Model)
+
+
+def test_mnist_and_cifar_references_pass(ref):
+    check_architecture(ref["mnist_cnn"].build_dense_model, dense_model_spec(), "dense")
+    check_architecture(ref["mnist_cnn"].build_cnn_model, cnn_model_spec((2, 2)), "cnn")
+    check_architecture(ref["mnist_cnn"].build_cnn_model, cnn_model_spec((1, 1)), "cnn 1x1", pool_size=(1, 1))
+    check_architecture(ref["cifar_cnn"].build_cifar_model, cifar_model_spec(), "cifar")
+
+
+def test_functional_model_with_same_layers_passes():
+    inputs = Input(shape=(784,))
+    outputs = L.Dense(10, activation="softmax")(L.Dense(100, activation="relu")(inputs))
+    check_architecture(lambda: keras.Model(inputs, outputs), dense_model_spec(), "functional")
+
+
+def test_regularizer_given_as_l1l2_with_one_factor_passes():
+    def build():
+        reg = keras.regularizers.L1L2(l2=0.001)
+        return imdb_model(L.Dense(16, "relu", kernel_regularizer=reg), L.Dense(16, "relu", kernel_regularizer=reg),
+                          L.Dense(1, "sigmoid"))
+    check_architecture(build, dense_stack_spec(16, regularizer=("L2", 0.001)), "l1l2")
+
+
+# --------------------------------------------------------------------------
+# Plausible wrong models fail, and the table marks the first difference
+
+
+def test_wrong_units_marks_the_layer():
+    text = failure_text(lambda: imdb_model(L.Dense(32, "relu"), L.Dense(16, "relu"), L.Dense(1, "sigmoid")),
+                        dense_stack_spec(16))
+    assert "first difference: layer 1, units" in text
+    line = marked_line(text)
+    assert line.split()[1] == "1" and "Dense(16, relu)" in line and "Dense(32, relu)" in line
+    assert "hint: layer 1 should have 16 units" in text
+
+
+def test_missing_layer_is_caught_not_truncated():
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(1, "sigmoid")), dense_stack_spec(16))
+    assert "first difference: layer 2" in text
+    assert "(no layer)" in text  # the table shows the missing third row
+
+
+def test_extra_layer_is_caught():
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(16, "relu"), L.Dense(1, "sigmoid"),
+                                           L.Dense(1, "sigmoid")), dense_stack_spec(16))
+    assert "first difference: layer 4, layer" in text
+    assert "extra layer at position 4" in text
+    assert marked_line(text).rstrip().endswith("params") and "(no layer)" in marked_line(text)
+
+
+def test_wrong_activation():
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(16, "sigmoid"), L.Dense(1, "sigmoid")),
+                        dense_stack_spec(16))
+    assert "layer 2, activation" in text and "activation='relu'" in text
+
+
+def test_linear_hidden_layer():
+    text = failure_text(lambda: keras.Sequential([Input(shape=(784,)), L.Dense(100), L.Dense(10, "softmax")]),
+                        dense_model_spec())
+    assert "layer 1, activation" in text and "linear" in text
+
+
+def test_separate_activation_layer_gets_a_hint():
+    text = failure_text(lambda: keras.Sequential([Input(shape=(784,)), L.Dense(100), L.Activation("relu"),
+                                                  L.Dense(10, "softmax")]), dense_model_spec())
+    assert "layer 1, activation" in text
+
+
+def test_l2_on_the_output_layer_fails():
+    reg = keras.regularizers.L2
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu", kernel_regularizer=reg(0.001)),
+                                           L.Dense(16, "relu", kernel_regularizer=reg(0.001)),
+                                           L.Dense(1, "sigmoid", kernel_regularizer=reg(0.001))),
+                        dense_stack_spec(16, regularizer=("L2", 0.001)))
+    assert "layer 3, regularizer" in text and "not the output layer" in text
+
+
+def test_wrong_regularizer_factor_fails():
+    reg = keras.regularizers.L2
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu", kernel_regularizer=reg(0.001)),
+                                           L.Dense(16, "relu", kernel_regularizer=reg(0.001)), L.Dense(1, "sigmoid")),
+                        dense_stack_spec(16, regularizer=("L2", 0.01)))
+    assert "layer 1, regularizer" in text and "L2(0.01)" in text and "L2(0.001)" in text
+    assert "(use the factor your builder is given)" in text
+
+
+def test_l1_instead_of_l2_fails():
+    reg = keras.regularizers.L1
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu", kernel_regularizer=reg(0.001)),
+                                           L.Dense(16, "relu", kernel_regularizer=reg(0.001)), L.Dense(1, "sigmoid")),
+                        dense_stack_spec(16, regularizer=("L2", 0.001)))
+    assert "layer 1, regularizer" in text
+
+
+def test_wrong_dropout_rate_fails():
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dropout(0.3), L.Dense(16, "relu"), L.Dropout(0.3),
+                                           L.Dense(1, "sigmoid")), dense_stack_spec(16, dropout_rate=0.5))
+    assert "layer 2, rate" in text and "fraction of inputs to drop, here 0.5" in text
+
+
+def test_missing_dropout_fails():
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(16, "relu"), L.Dense(1, "sigmoid")),
+                        dense_stack_spec(16, dropout_rate=0.5))
+    assert "layer 2, kind" in text and "should be a Dropout layer" in text
+    assert "your model has 3 layers after the input, the exercise asks for 5" in text
+
+
+def test_pool_one_instead_of_two_fails(ref):
+    text = failure_text(lambda: ref["mnist_cnn"].build_cnn_model(pool_size=(1, 1)), cnn_model_spec((2, 2)))
+    assert "layer 2, pool_size" in text and "pools nothing" in text
+    assert "1,690,100" in text  # the Dense layer after an unpooled 26×26×25 map
+
+
+def test_ignoring_the_pool_size_argument_fails(ref):
+    text = failure_text(ref["mnist_cnn"].build_cnn_model, cnn_model_spec((1, 1)))
+    assert "layer 2, pool_size" in text
+
+
+def test_wrong_padding_in_cifar_model():
+    def build():
+        conv = dict(kernel_size=(3, 3), activation="relu")
+        return keras.Sequential([
+            Input(shape=(32, 32, 3)), L.Conv2D(50, padding="same", **conv), L.Conv2D(75, padding="valid", **conv),
+            L.MaxPool2D(), L.Dropout(0.25), L.Conv2D(125, padding="same", **conv), L.MaxPool2D(), L.Dropout(0.25),
+            L.Flatten(), L.Dense(500, "relu"), L.Dropout(0.4), L.Dense(250, "relu"), L.Dropout(0.3),
+            L.Dense(10, "softmax")])
+    text = failure_text(build, cifar_model_spec())
+    assert "layer 2, padding" in text and "'same' keeps the image size" in text
+
+
+def test_wrong_input_shape_fails():
+    text = failure_text(lambda: keras.Sequential([Input(shape=(28, 28)), L.Flatten(), L.Dense(100, "relu"),
+                                                  L.Dense(10, "softmax")]), dense_model_spec())
+    assert "input shape" in text and "keras.Input(shape=(784,))" in text
+
+
+def test_model_without_input_fails():
+    text = failure_text(lambda: keras.Sequential([L.Dense(100, "relu"), L.Dense(10, "softmax")]), dense_model_spec())
+    assert "no defined input" in text
+
+
+def test_builder_that_raises_fails_with_its_error():
+    def build():
+        raise ValueError("kernel_size must be a tuple")
+    text = failure_text(build, dense_model_spec())
+    assert "raised ValueError: kernel_size must be a tuple" in text
+
+
+def test_unimplemented_builder_stays_not_implemented():
+    def build():
+        raise NotImplementedError
+    with pytest.raises(NotImplementedError):
+        check_architecture(build, dense_model_spec(), "stub")
+
+
+@pytest.mark.parametrize("returned", [None, [L.Dense(100, "relu"), L.Dense(10, "softmax")], "model"])
+def test_non_keras_return_fails(returned):
+    text = failure_text(lambda: returned, dense_model_spec())
+    assert "should return a Keras model" in text
+
+
+def test_lying_count_params_does_not_fool_the_check():
+    class Liar(keras.Sequential):
+        def count_params(self):
+            return 79_510
+
+    text = failure_text(lambda: Liar([Input(shape=(784,)), L.Dense(200, "relu"), L.Dense(10, "softmax")]),
+                        dense_model_spec())
+    assert "layer 1, units" in text and "157,000" in text
+
+
+def test_weights_outside_the_layers_are_counted():
+    class Extra(keras.Sequential):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.hidden_extra = self.add_weight(shape=(7,), name="extra")
+
+    model = Extra([Input(shape=(784,)), L.Dense(100, "relu"), L.Dense(10, "softmax")])
+    with pytest.raises(CheckFailure, match="79,517"):
+        compare_model(model, dense_model_spec(), "extra weights")
+
+
+def test_spec_rows_show_expected_params():
+    rows = spec_rows(dense_model_spec())
+    assert [r["params"] for r in rows] == [78_500, 1_010]
