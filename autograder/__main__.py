@@ -11,30 +11,28 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def regenerate(check: bool, stale, write, command: str) -> int:
+    """Report (``check``) or rewrite the generated files; exit 1 when checking finds stale ones."""
+    if check:
+        found = stale(REPO_ROOT)
+        for path in found:
+            print(f"stale: {path.relative_to(REPO_ROOT)} (run `python -m autograder {command}`)")
+        return 1 if found else 0
+    for path in write(REPO_ROOT):
+        print(f"wrote {path.relative_to(REPO_ROOT)}")
+    return 0
+
+
 def cmd_stubs(args: argparse.Namespace) -> int:
     from autograder import release
 
-    if args.check:
-        stale = release.stale_stubs(REPO_ROOT)
-        for path in stale:
-            print(f"stale: {path.relative_to(REPO_ROOT)} (run `python -m autograder stubs`)")
-        return 1 if stale else 0
-    for path in release.write_stubs(REPO_ROOT):
-        print(f"wrote {path.relative_to(REPO_ROOT)}")
-    return 0
+    return regenerate(args.check, release.stale_stubs, release.write_stubs, "stubs")
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
     from autograder import nbsource
 
-    if args.check:
-        stale = nbsource.stale_notebooks(REPO_ROOT)
-        for path in stale:
-            print(f"stale: {path.relative_to(REPO_ROOT)} (run `python -m autograder notebooks`)")
-        return 1 if stale else 0
-    for path in nbsource.write_notebooks(REPO_ROOT):
-        print(f"wrote {path.relative_to(REPO_ROOT)}")
-    return 0
+    return regenerate(args.check, nbsource.stale_notebooks, nbsource.write_notebooks, "notebooks")
 
 
 def cmd_prefetch(args: argparse.Namespace) -> int:

@@ -83,3 +83,10 @@ def test_student_bundle_runs_and_scores_zero_with_visible_only_wording(student_b
     probe = run_kit("-c", "import importlib.util as u; print(u.find_spec('solutions'), u.find_spec('hidden_tests'))",
                     cwd=tmp_path)
     assert probe.stdout.strip() == "None None"
+
+
+@pytest.mark.parametrize("command", ["stubs", "notebooks"])
+def test_cli_check_reports_nothing_stale(command):
+    done = run_kit("-m", "autograder", command, "--check")
+    assert done.returncode == 0, done.stdout
+    assert "stale" not in done.stdout
