@@ -1,5 +1,9 @@
 """The kit's command line: ``python -m autograder COMMAND``. It only parses arguments and
-calls the module that does the work; a known failure prints one line and exits 2."""
+calls the module that does the work; a known failure prints one line and exits 2.
+
+Student commands (``prefetch``, ``pack``) work wherever the kit is, the student bundle
+included. Instructor commands need the full kit (the course repo): in a student's copy
+they are not listed and say so when called."""
 
 from __future__ import annotations
 
@@ -9,6 +13,15 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+STUDENT_COMMANDS = ("prefetch", "pack")
+INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "student-bundle", "grade", "gradescope-bundle", "grade-batch",
+                       "reference-costs")
+
+
+def full_kit() -> bool:
+    """Whether this is the course repo's kit (the student bundle ships without the grading modules)."""
+    package = Path(__file__).resolve().parent
+    return (package / "release.py").is_file() and (package / "grade").is_dir()
 
 
 def regenerate(check: bool, stale, write, command: str) -> int:
@@ -43,6 +56,23 @@ def cmd_prefetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    from autograder import pack
+
+    try:
+        chosen = pack.pack(Path(args.root), Path(args.out))
+    except pack.PackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    root = Path(args.root).resolve()
+    for choice in chosen:
+        print(f"packed {choice.path.resolve().relative_to(root)}")
+        for name in choice.unimplemented:
+            print(f"  warning: `{name}` in {choice.path.name} still raises NotImplementedError (0 points)")
+    print(f"wrote {args.out}: hand in this file")
+    return 0
+
+
 def cmd_student_bundle(args: argparse.Namespace) -> int:
     from autograder import release
 
@@ -52,44 +82,53 @@ def cmd_student_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.grade import results as formats
-    from autograder.grade.runner import GradeError, Options, grade
-    from autograder.grade.sandbox import Limits
+    from autograder.grade.limits import Limits
+    from autograder.grade.runner import GradeError, Options, grade_and_write
 
     limits = Limits(time_limit=args.time_limit, import_time_limit=args.time_limit, memory_mb=args.memory_mb,
-                    data_dir=args.data_dir or os.environ.get("DL3_DATA_DIR"))
+                    data_dir=args.data_dir)
     options = Options(limits=limits, test_timeout=args.test_timeout, total_timeout=args.total_timeout,
-                      training=not args.no_training)
+                      training=not args.no_training, units=args.units, allow_same_user=args.allow_same_user,
+                      memory_share_mb=args.memory_share_mb)
     try:
-        for out in [args.results] + ([args.junit] if args.junit else []):
-            if Path(out).is_dir():
-                raise GradeError(f"{out} is a directory, not a file to write")
-        result = grade(Path(args.submission), options)
-        formats.write_gradescope(result, Path(args.results))
-        if args.junit:
-            formats.write_atomically(Path(args.junit), formats.junit_xml(result))
+        return grade_and_write(Path(args.submission), Path(args.results), Path(args.junit) if args.junit else None,
+                               options, quiet=args.quiet)
     except GradeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    if not args.quiet:
-        print(formats.summary_text(result), end="")
-    return 0
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
     from autograder.grade import gradescope
 
-    out = gradescope.build_bundle(REPO_ROOT, Path(args.out), data_dir=args.data_dir)
-    print(f"wrote {out}")
+    if args.measure_costs:
+        from autograder.grade.costs import measure_reference_costs
+
+        print("measuring the reference's cost of each check on this machine (about a minute)...")
+        measure_reference_costs()
+    grade_args = f"--time-limit {args.time_limit:g} --memory-mb {args.memory_mb} --total-timeout {args.total_timeout:g}"
+    out = gradescope.build_bundle(REPO_ROOT, Path(args.out), data_dir=args.data_dir, grade_args=grade_args)
+    print(f"wrote {out}  (grading options: {grade_args})")
+    print(gradescope.SETTINGS)
+    return 0
+
+
+def cmd_reference_costs(args: argparse.Namespace) -> int:
+    from autograder.grade.costs import measure_reference_costs
+
+    data = measure_reference_costs()
+    print(f"wrote the reference's cost of {len(data['checks'])} checks ({data['machine']})")
     return 0
 
 
 def cmd_grade_batch(args: argparse.Namespace) -> int:
     from autograder import batch
 
+    if args.allow_same_user:   # each grading is a `grade` child: it reads this (privileges.py)
+        os.environ["DL3_ALLOW_SAME_USER"] = "1"
     try:
         summary = batch.run_batch(Path(args.submissions), Path(args.out), workers=args.workers,
                                   scheduler=args.scheduler, force=args.force, timeout=args.timeout)
@@ -101,18 +140,21 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+def build_parser(instructor: bool | None = None) -> argparse.ArgumentParser:
+    """The parser: student commands always, instructor commands in the full kit only."""
+    instructor = full_kit() if instructor is None else instructor
+    description = ("The Deep Learning 3 kit: student and instructor commands." if instructor else
+                   "The Deep Learning 3 kit: student commands (instructor commands need the full kit, "
+                   "the course repo).")
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=description)
     sub = parser.add_subparsers(dest="command", required=True)
+    add_student_commands(sub)
+    if instructor:
+        add_instructor_commands(sub)
+    return parser
 
-    stubs = sub.add_parser("stubs", help="regenerate exercises/*.py from solutions/*.py")
-    stubs.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
-    stubs.set_defaults(func=cmd_stubs)
 
-    notebooks = sub.add_parser("notebooks", help="regenerate source/dl3/*.ipynb from narrative/ and solutions/")
-    notebooks.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1 if any)")
-    notebooks.set_defaults(func=cmd_notebooks)
-
+def add_student_commands(sub) -> None:
     prefetch = sub.add_parser("prefetch", help="download every dataset into a data directory")
     prefetch.add_argument("--data-dir", default=None,
                           help="where to put them (default: $DL3_DATA_DIR, else ~/.keras/datasets)")
@@ -120,6 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
                           choices=["mnist", "cifar10", "imdb", "california_housing"],
                           help="only this dataset (repeatable)")
     prefetch.set_defaults(func=cmd_prefetch)
+
+    pack = sub.add_parser("pack", help="zip the files you hand in (one per exercise: your module or notebook)")
+    pack.add_argument("--out", default="submission.zip", help="the zip to write (default: submission.zip)")
+    pack.add_argument("--root", default=".", help="the folder you unzipped the exercises into (default: .)")
+    pack.set_defaults(func=cmd_pack)
+
+
+def add_instructor_commands(sub) -> None:
+    stubs = sub.add_parser("stubs", help="regenerate exercises/*.py from solutions/*.py")
+    stubs.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
+    stubs.set_defaults(func=cmd_stubs)
+
+    notebooks = sub.add_parser("notebooks", help="regenerate source/dl3/*.ipynb from narrative/ and solutions/")
+    notebooks.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1 if any)")
+    notebooks.set_defaults(func=cmd_notebooks)
 
     bundle = sub.add_parser("student-bundle", help="zip what students receive (stubs, visible tests, helpers)")
     bundle.add_argument("out", help="the zip file to write")
@@ -130,9 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--results", required=True, metavar="PATH", help="where to write results.json")
     grade.add_argument("--junit", default=None, metavar="PATH", help="also write JUnit XML to PATH")
     grade.add_argument("--time-limit", type=float, default=60.0, metavar="S",
-                       help="seconds of the student's code per test (default 60)")
-    grade.add_argument("--memory-mb", type=int, default=4096, metavar="MB",
-                       help="address-space limit of the student's process (default 4096)")
+                       help="CPU seconds of the student's code per test, and for its import (default 60)")
+    grade.add_argument("--memory-mb", type=int, default=2048, metavar="MB",
+                       help="resident memory of the student's processes (default 2048; a small box lowers it)")
+    grade.add_argument("--units", type=int, default=None, metavar="N",
+                       help="exercise modules graded at once (default: as the box's memory and CPUs allow)")
+    grade.add_argument("--memory-share-mb", type=int, default=None, metavar="MB",
+                       help="plan with at most this much of the box's memory (grade-batch sets it)")
     grade.add_argument("--test-timeout", type=float, default=1800.0, metavar="S",
                        help="the grader's own cap per test, training included (default 1800)")
     grade.add_argument("--total-timeout", type=float, default=7200.0, metavar="S",
@@ -141,12 +202,27 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-training", action="store_true",
                        help="skip the checks that train models (they score 0; for quick dry runs)")
     grade.add_argument("--quiet", action="store_true", help="no summary on stdout")
+    grade.add_argument("--allow-same-user", action="store_true",
+                       help="grade as a non-root user: student code then runs as you (weaker isolation, "
+                            "recorded in the results' metadata); see docs/isolation.md")
     grade.set_defaults(func=cmd_grade)
 
     gs = sub.add_parser("gradescope-bundle", help="zip the Gradescope autograder (kit, hidden tests, data)")
     gs.add_argument("out", help="the zip file to write")
     gs.add_argument("--data-dir", default=None, help="where the data comes from (default: $DL3_DATA_DIR)")
+    gs.add_argument("--time-limit", type=float, default=60.0, metavar="S",
+                    help="CPU seconds of the student's code per test (default 60)")
+    gs.add_argument("--memory-mb", type=int, default=2048, metavar="MB",
+                    help="the student's memory; a small box lowers it to what it can give (default 2048)")
+    gs.add_argument("--total-timeout", type=float, default=540.0, metavar="S",
+                    help="the whole grading run, inside Gradescope's own timeout (default 540 of its 600)")
+    gs.add_argument("--measure-costs", action="store_true",
+                    help="first measure the reference's cost of each check on this machine (reference-costs)")
     gs.set_defaults(func=cmd_gradescope_bundle)
+
+    costs = sub.add_parser("reference-costs",
+                           help="measure the reference's CPU cost of each check (shipped in the Gradescope bundle)")
+    costs.set_defaults(func=cmd_reference_costs)
 
     many = sub.add_parser("grade-batch", help="grade a class: one subfolder or .zip per student; write a gradebook")
     many.add_argument("submissions", help="a directory with one subfolder or <student>.zip per student")
@@ -155,21 +231,36 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--scheduler", default=None, metavar="ADDRESS",
                       help="grade on this Dask distributed scheduler (tcp://host:8786) instead of locally")
     many.add_argument("--force", action="store_true", help="regrade students already graded")
+    many.add_argument("--allow-same-user", action="store_true",
+                      help="grade as a non-root user (weaker isolation; see docs/isolation.md)")
     many.add_argument("--timeout", type=float, default=3600.0, metavar="S",
                       help="cap on one submission's grading (default 3600)")
     many.set_defaults(func=cmd_grade_batch)
-    return parser
+
+
+def known_errors() -> tuple[type[Exception], ...]:
+    """The failures reported in one line: the data layer's, and the instructor modules' where present."""
+    from autograder.datasets import ChecksumError, DatasetNotFoundError, SubsetError
+
+    errors: list[type[Exception]] = [DatasetNotFoundError, ChecksumError, SubsetError, OSError]
+    if full_kit():
+        from autograder.nbsource import NarrativeError
+        from autograder.release import StubError
+
+        errors += [StubError, NarrativeError]
+    return tuple(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in INSTRUCTOR_COMMANDS and not full_kit():
+        print(f"error: `{argv[0]}` is an instructor command: it needs the full kit (the course repo), "
+              f"not the student bundle. Student commands: {', '.join(STUDENT_COMMANDS)}.", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
-    from autograder.datasets import ChecksumError, DatasetNotFoundError, SubsetError
-    from autograder.nbsource import NarrativeError
-    from autograder.release import StubError
-
     try:
         return args.func(args)
-    except (DatasetNotFoundError, ChecksumError, SubsetError, StubError, NarrativeError, OSError) as exc:
+    except known_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

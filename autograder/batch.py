@@ -115,12 +115,19 @@ def already_graded(out: Path, task: Task) -> bool:
 # Grading one submission (runs on a local thread or on a Dask worker)
 
 
-def grade_one(student: str, submission: str, digest: str, timeout: float, kit_root: str = str(KIT_ROOT)) -> Outcome:
-    """Grade one submission with ``python -m autograder grade`` in a fresh process group."""
+def grade_one(student: str, submission: str, digest: str, timeout: float, kit_root: str = str(KIT_ROOT),
+              memory_share_mb: int | None = None) -> Outcome:
+    """Grade one submission with ``python -m autograder grade`` in a fresh process group.
+
+    ``memory_share_mb``: this grading's share of the host when several run at once (it then
+    grades its modules one at a time and plans its memory from the share).
+    """
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dl3-batch-") as tmp:
         results_path = Path(tmp) / RESULTS
         command = [sys.executable, "-m", "autograder", "grade", submission, "--results", str(results_path)]
+        if memory_share_mb:
+            command += ["--units", "1", "--memory-share-mb", str(memory_share_mb)]
         env = {**os.environ, "PYTHONPATH": kit_root, "TF_CPP_MIN_LOG_LEVEL": "3"}
         proc = subprocess.Popen(command, cwd=kit_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
@@ -242,6 +249,8 @@ def run_batch(submissions: Path, out: Path, *, workers: int | None = None, sched
     start = time.monotonic()
     tasks = discover(submissions)
     out.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:   # results are the grader's: no sandbox user may read another student's (issue 10)
+        os.chmod(out, 0o700)
     todo = [t for t in tasks if force or not already_graded(out, t)]
     skipped = len(tasks) - len(todo)
     if skipped:
@@ -267,12 +276,29 @@ def _progress(total: int, enabled: bool):
                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
 
 
+def plan_workers(requested: int | None, box=None) -> tuple[int, int]:
+    """(submissions graded at once on this host, memory in MB each may plan with).
+
+    As many as ``requested`` (default: the CPUs this host gives), never more than its
+    memory holds: each grading needs room for one judge and one student process.
+    """
+    from autograder.grade.box import SUPERVISOR_MB, UNIT_MB, host_memory_bytes, read_box
+
+    box = box or read_box()
+    memory_mb = box.memory_mb or host_memory_bytes() // 2**20
+    by_cpu = max(1, int(box.cpus + 0.5))
+    by_memory = max(1, memory_mb // (UNIT_MB + SUPERVISOR_MB))
+    at_once = max(1, min(requested or by_cpu, by_memory))
+    return at_once, memory_mb // at_once
+
+
 def _outcomes(tasks: list[Task], workers: int | None, scheduler: str | None, timeout: float) -> Iterable[Outcome]:
     if not tasks:
         return []
     if scheduler:
         return _on_dask(tasks, scheduler, timeout)
-    return _on_local_pool(tasks, workers or os.cpu_count() or 1, timeout)
+    at_once, share_mb = plan_workers(workers)
+    return _on_local_pool(tasks, at_once, timeout, share_mb)
 
 
 def _settle(task: Task, future) -> Outcome:
@@ -283,11 +309,13 @@ def _settle(task: Task, future) -> Outcome:
         return Outcome(task.student, task.digest, "grader-error", 0.0, None, f"{type(exc).__name__}: {exc}")
 
 
-def _on_local_pool(tasks: list[Task], workers: int, timeout: float) -> Iterable[Outcome]:
+def _on_local_pool(tasks: list[Task], workers: int, timeout: float, share_mb: int | None = None) -> Iterable[Outcome]:
     # Threads only wait: each grading runs in its own process group.
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: dict[Future, Task] = {pool.submit(grade_one, t.student, str(t.path.resolve()), t.digest, timeout): t
-                                       for t in tasks}
+        pending: dict[Future, Task] = {
+            pool.submit(grade_one, t.student, str(t.path.resolve()), t.digest, timeout,
+                        memory_share_mb=share_mb if workers > 1 else None): t
+            for t in tasks}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:

@@ -95,16 +95,40 @@ def _meta(grade_id: str, *, solution: bool = False, grade: bool = False, locked:
     return meta
 
 
+def grade_id_for(exercise: Exercise, check_name: str) -> str:
+    """The nbgrader grade id of a check's cell; a hidden check's id is its rank, never its name.
+
+    Release notebooks keep every cell's metadata, so a hidden check's name must not be in it.
+    """
+    check = exercise.check(check_name)
+    if not check.hidden:
+        return f"{exercise.name}-check-{check.name}"
+    rank = [c.name for c in exercise.checks if c.hidden].index(check.name) + 1
+    return f"{exercise.name}-check-hidden{rank}"
+
+
+def check_for_grade_id(exercise: Exercise, grade_id: str) -> str:
+    """The check name of a graded cell's grade id (the inverse of ``grade_id_for``)."""
+    for check in exercise.checks:
+        if grade_id_for(exercise, check.name) == grade_id:
+            return check.name
+    raise KeyError(f"{grade_id!r} is not a check cell of {exercise.name}")
+
+
 def check_cell_source(exercise: Exercise, check_name: str) -> str:
-    """The graded cell's code: one call to the shared check, hidden checks in a hidden region."""
+    """The graded cell's code: one call to the shared check, hidden checks in a hidden region.
+
+    A hidden check's name and description sit inside the hidden region too: the release
+    copy says only that a hidden check worth so many points runs at grading.
+    """
     check = exercise.check(check_name)
     call = ("from autograder.notebook_checks import run_check\n"
             f'run_check("{exercise.name}", "{check.name}", globals())')
-    label = "Hidden check" if check.hidden else "Check"
-    head = f"# {label} `{check.name}` ({check.points:g} point{'s' if check.points != 1 else ''}): {check.describe}"
+    points = f"{check.points:g} point{'s' if check.points != 1 else ''}"
     if check.hidden:
-        return f"{head}\n# It runs when your notebook is graded.\n{BEGIN_HIDDEN}\n{call}\n{END_HIDDEN}"
-    return f"{head}\n{call}"
+        return (f"# Hidden check ({points}): it runs when your notebook is graded.\n{BEGIN_HIDDEN}\n"
+                f"# `{check.name}`: {check.describe}\n{call}\n{END_HIDDEN}")
+    return f"# Check `{check.name}` ({points}): {check.describe}\n{call}"
 
 
 def _cell(kind: str, source: str, metadata: dict) -> dict:
@@ -137,7 +161,7 @@ def build_notebook(exercise: Exercise, narrative: str, solution: str, name: str 
             check = exercise.check(cell.arg)
             seen_checks.append(cell.arg)
             cells.append(_cell("code", check_cell_source(exercise, cell.arg),
-                               _meta(f"{prefix}-check-{cell.arg}", grade=True, locked=True, points=check.points)))
+                               _meta(grade_id_for(exercise, cell.arg), grade=True, locked=True, points=check.points)))
     _require_once(name, "function", seen_functions, exercise.functions)
     _require_once(name, "check", seen_checks, [c.name for c in exercise.checks])
     if seen_module != 1:

@@ -3,8 +3,15 @@
 A graded cell calls ``run_check("gradient_descent", "mse_value", globals())``: the
 notebook's own functions become the ``submission`` of the test that grades that
 check (the visible test in ``exercises/`` or, at grading, the hidden one in
-``hidden_tests/``). The cell prints the result; a failed check raises
-``CheckFailed``, which nbgrader scores as 0 for that cell.
+``hidden_tests/``). A passing check prints its ✓ line; a failed check raises
+``CheckFailed``, which nbgrader scores as 0 for that cell. In IPython the failure
+shows only what the student needs — the check's message (expected, received, hint)
+and the line of the student's own function that raised — not the kit's internals
+(IPython's ``_render_traceback_`` protocol).
+
+The test files are found wherever the kit is installed: beside the package in the
+course repo (an editable install) or, in a student's install, in the package's
+``visible_tests/`` (copies of ``exercises/test_*.py`` that the student bundle ships).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import importlib.util
 import io
 import json
 import tempfile
+import traceback
 import types
 from pathlib import Path
 
@@ -21,36 +29,97 @@ import pytest
 
 from autograder.specs import get_exercise
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+KIT_DIR = Path(__file__).resolve().parent
+REPO_ROOT = KIT_DIR.parent
+VISIBLE_TESTS = KIT_DIR / "visible_tests"       # package data of a student's install
+CHECK_CONFIG = KIT_DIR / "check_cell.ini"       # pytest settings of a check cell: the kit's plugin only
 
 
 class CheckFailed(AssertionError):
-    """The check did not pass; the message says why, in the test's own words."""
+    """The check did not pass; the message says why, in the test's own words.
+
+    In IPython (JupyterLab, nbconvert, nbgrader) the cell shows ``render()`` instead of a
+    traceback through the kit.
+    """
+
+    def __init__(self, message: str, headline: str = "", where: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.headline = headline
+        self.where = where
+
+    def render(self) -> list[str]:
+        lines = [self.headline] if self.headline else []
+        lines += self.message.splitlines()
+        if self.where:
+            lines.append(self.where)
+        return lines
+
+    def _render_traceback_(self) -> list[str]:
+        return self.render()
 
 
 class NamespaceTarget:
-    """A pytest plugin that hands the tests a module made from the notebook's namespace."""
+    """A pytest plugin that hands the tests a module made from the notebook's namespace.
+
+    It also keeps, from a failed test, the frame of the student's own code that raised
+    and the full text of any missing-dataset error.
+    """
 
     dl3_module_supplier = True
 
     def __init__(self, module_name: str, namespace: dict):
         self.module = types.ModuleType(module_name)
         self.module.__dict__.update({k: v for k, v in namespace.items() if not k.startswith("__")})
+        self.student_files = {v.__code__.co_filename for v in namespace.values() if isinstance(v, types.FunctionType)}
+        self.where = ""
+        self.missing_data: list[str] = []
 
     def module_for(self, name: str) -> types.ModuleType:
         return self.module
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        yield
+        if call.excinfo is None or call.when == "teardown":
+            return
+        from autograder.plugin import missing_data_errors
+
+        self.missing_data += missing_data_errors(call.excinfo)
+        frames = [frame for exc in _chain(call.excinfo.value) for frame in traceback.extract_tb(exc.__traceback__)
+                  if frame.filename in self.student_files]
+        if frames and not self.where:
+            frame = frames[-1]
+            self.where = f"in your function `{frame.name}`, line {frame.lineno}: {(frame.line or '').strip()}"
+
+
+def _chain(exc: BaseException | None):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def check_file_candidates(module: str, hidden: bool) -> list[Path]:
+    """Where the test file of a check may be: the course repo first, then the package data."""
+    if hidden:
+        return [REPO_ROOT / "hidden_tests" / f"test_{module}_hidden.py"]
+    return [REPO_ROOT / "exercises" / f"test_{module}.py", VISIBLE_TESTS / f"test_{module}.py"]
 
 
 def test_file_for(exercise_name: str, check_name: str) -> Path:
     """The test file holding the check: exercises/test_<m>.py or hidden_tests/test_<m>_hidden.py."""
     exercise = get_exercise(exercise_name)
-    hidden = exercise.check(check_name).hidden
-    path = (REPO_ROOT / "hidden_tests" / f"test_{exercise.module}_hidden.py" if hidden
-            else REPO_ROOT / "exercises" / f"test_{exercise.module}.py")
-    if not path.is_file():
-        raise CheckFailed(f"the {'hidden ' if hidden else ''}check {check_name!r} is not available here "
-                          f"({path.relative_to(REPO_ROOT)} is missing); it runs when your notebook is graded")
-    return path
+    try:
+        hidden = exercise.check(check_name).hidden
+    except KeyError:  # hidden checks' names are known only where the hidden specs are
+        hidden = True
+    for path in check_file_candidates(exercise.module, hidden):
+        if path.is_file():
+            return path
+    raise CheckFailed(f"the {'hidden ' if hidden else ''}check {check_name!r} is not available here; "
+                      "it runs when your notebook is graded")
 
 
 def test_name_for(path: Path, exercise_name: str, check_name: str) -> str:
@@ -65,26 +134,32 @@ def test_name_for(path: Path, exercise_name: str, check_name: str) -> str:
     raise LookupError(f"no test in {path} grades {exercise_name}/{check_name}")
 
 
+def _points(points: float) -> str:
+    return f"{points:g} point{'s' if points != 1 else ''}"
+
+
 def run_check(exercise_name: str, check_name: str, namespace: dict) -> None:
     """Run one graded check against the functions defined in ``namespace``; print the result.
 
     Raises CheckFailed (so nbgrader gives the cell 0 points) unless the check passed.
     """
     exercise = get_exercise(exercise_name)
-    check = exercise.check(check_name)
     path = test_file_for(exercise_name, check_name)
+    check = exercise.check(check_name)
     nodeid = f"{path}::{test_name_for(path, exercise_name, check_name)}"
+    target = NamespaceTarget(exercise.module, namespace)
     with tempfile.TemporaryDirectory() as tmp:
         score = Path(tmp) / "score.json"
         with contextlib.redirect_stdout(io.StringIO()):  # pytest's own report is not for students
-            pytest.main([nodeid, "-q", "--no-header", "--tb=no", "-p", "no:cacheprovider", "-p", "no:warnings",
-                         f"--rootdir={REPO_ROOT}", "-c", str(REPO_ROOT / "pyproject.toml"),
-                         "--score-json", str(score)],
-                        plugins=[NamespaceTarget(exercise.module, namespace)])
+            pytest.main([nodeid, "-q", "--no-header", "--tb=no", f"--rootdir={path.parent}",
+                         "-c", str(CHECK_CONFIG), "--score-json", str(score)], plugins=[target])
         results = json.loads(score.read_text())["tests"] if score.is_file() else []
     if not results:
         raise CheckFailed(f"the check {check_name!r} did not run")
     result = results[0]
     if result["status"] != "passed":
-        raise CheckFailed(f"{check_name}: {result['message']}")
-    print(f"✓ {check_name} passed ({check.points:g} point{'s' if check.points != 1 else ''})")
+        headline = f"✗ {check_name}: {result['status']} (0 of {_points(check.points)})"
+        message = "\n\n".join(dict.fromkeys(target.missing_data)) or result["message"]
+        where = target.where if result["status"] == "failed" else ""  # "not implemented" names it already
+        raise CheckFailed(message, headline=headline, where=where)
+    print(f"✓ {check_name} passed ({_points(check.points)})")

@@ -28,16 +28,20 @@ from typing import Callable
 import pytest
 
 from autograder.checks.values import CheckFailure
+from autograder.datasets import DatasetNotFoundError
+from autograder.config import TARGET_ENV
 from autograder.specs import Check, Exercise, all_exercises, get_exercise
 
-TARGET_ENV = "DL3_TARGET"
 # A plugin object with this attribute set (see autograder.notebook_checks) supplies
 # the submission modules itself through its module_for(name), e.g. from a notebook.
 MODULE_SUPPLIER = "dl3_module_supplier"
+KIT_DIR = Path(__file__).resolve().parent
 VISIBLE_ONLY = "visible checks only — hidden checks run at grading"
 
 _GRADED = pytest.StashKey[tuple]()
 _RESULTS = pytest.StashKey[dict]()
+_MISSING_DATA = pytest.StashKey[dict]()  # first line -> the full error, printed once after the score table
+MISSING_DATA_NOTE = "(how to fix it: see 'Missing data' after the score table)"
 
 
 def graded(exercise: str, check: str) -> Callable:
@@ -84,14 +88,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
              f"'solutions' (the reference), or a directory. Default from ${TARGET_ENV}.")
     group.addoption("--score-json", default=None, metavar="PATH",
                     help="also write every graded result to PATH as JSON")
+    group.addoption("--checks", default=None, metavar="NAME[,NAME...]",
+                    help="run only the graded tests of these checks (the grader's judges use it)")
     group.addoption("--sandbox", action="store_true", default=False,
-                    help="run the target's code in a sandboxed child process (grading: autograder/grade/sandbox.py)")
+                    help="run the target's code in a sandboxed child process (grading: autograder/grade/proxy.py)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "graded(exercise, check): a graded check (use autograder.plugin.graded)")
     config.addinivalue_line("markers", "training: trains a model; deselect with -m 'not training'")
     config.stash[_RESULTS] = {}
+    config.stash[_MISSING_DATA] = {}
 
 
 def target_dir(config: pytest.Config) -> Path:
@@ -135,7 +142,8 @@ def load_target(request: pytest.FixtureRequest) -> Callable[[str], ModuleType]:
             return supplier.module_for(module)
         if module not in cache:
             try:
-                cache[module] = import_file(root / f"{module}.py", f"dl3_target_{module}")
+                # Under its own name, as the sandbox imports it (messages naming its classes then agree).
+                cache[module] = import_file(root / f"{module}.py", module)
             except SubmissionImportError as exc:
                 cache[module] = exc
         found = cache[module]
@@ -153,12 +161,31 @@ def submission(request: pytest.FixtureRequest, load_target) -> ModuleType:
     if exercise is None:
         raise pytest.UsageError("the submission fixture needs a test marked with @graded(...)")
     if request.config.getoption("--sandbox"):
-        from autograder.grade.sandbox import open_submission
+        from autograder.grade.proxy import open_submission
 
-        with open_submission(request.config, exercise[0]) as proxy:
+        key = f"{exercise[0].name}/{exercise[1].name}"
+        with open_submission(request.config, exercise[0], target_dir(request.config), key) as proxy:
             yield proxy
         return
-    yield load_target(exercise[0].module)
+    yield _crossing(request.config, exercise[0].module, load_target(exercise[0].module))
+
+
+_CROSSING = pytest.StashKey[dict]()
+
+
+def _crossing(config: pytest.Config, name: str, module: ModuleType) -> ModuleType:
+    """The module whose functions' results cross the sandbox's codec, so both routes give one verdict.
+
+    The student's bundle has no grading package (``autograder/grade``): there the module is used as is.
+    """
+    try:
+        from autograder.grade.crossing import CrossingModule
+    except ImportError:
+        return module
+    wrapped = config.stash.setdefault(_CROSSING, {})
+    if id(module) not in wrapped:
+        wrapped[id(module)] = (module, CrossingModule(module, name))
+    return wrapped[id(module)][1]
 
 
 # --------------------------------------------------------------------------
@@ -177,9 +204,15 @@ def _graded_info(item: pytest.Item) -> tuple[Exercise, Check] | None:
     return info
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         _graded_info(item)
+    wanted = config.getoption("--checks")
+    if wanted:   # the grader runs some checks in a judge of their own (see autograder/grade/runner.py)
+        names = set(wanted.split(","))
+        chosen = [i for i in items if _graded_info(i) is not None and _graded_info(i)[1].name in names]
+        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+        items[:] = chosen
 
 
 def _chain(exc: BaseException | None):
@@ -190,23 +223,40 @@ def _chain(exc: BaseException | None):
         exc = exc.__cause__ or exc.__context__
 
 
-def _unimplemented_function(excinfo: pytest.ExceptionInfo, module_file: str) -> str | None:
-    names = [entry.name for entry in excinfo.traceback if str(entry.path).endswith(module_file)]
+def _unimplemented_function(excinfo: pytest.ExceptionInfo, exercise: Exercise) -> str | None:
+    """The student's function that raised: the last frame in the exercise file itself (compared by
+    name, so ``test_<module>.py`` never matches) or, for a notebook's cells, an exercise function."""
+    names = [entry.name for entry in excinfo.traceback
+             if Path(str(entry.path)).name == exercise.filename
+             or (entry.name in exercise.functions and not Path(str(entry.path)).name.startswith("test_")
+                 and not Path(str(entry.path)).resolve().is_relative_to(KIT_DIR))]
     return names[-1] if names else None
 
 
 def describe_failure(excinfo: pytest.ExceptionInfo, exercise: Exercise) -> tuple[str, str] | None:
     """(status, student-facing text) for the kit's known kinds of failure; None for others."""
     chain = list(_chain(excinfo.value))
+    for exc in chain:
+        if type(exc).__name__ == "GraderFailure" and type(exc).__module__ == "autograder.grade.manager":
+            return "grader failure", str(exc)   # the grader's own failure: never the student's score
     if any(isinstance(e, NotImplementedError) for e in chain):
-        func = _unimplemented_function(excinfo, exercise.filename)
+        func = _unimplemented_function(excinfo, exercise)
         what = f"`{func}`" if func else "a function this check calls"
         return ("not implemented",
                 f"not implemented yet: {what} in {exercise.filename} still raises NotImplementedError")
     for exc in chain:
         if isinstance(exc, (CheckFailure, SubmissionImportError)):
             return "failed", str(exc)
+    for exc in chain:
+        if isinstance(exc, DatasetNotFoundError):
+            return "failed", f"{str(exc).splitlines()[0].split(' Looked in:')[0]} {MISSING_DATA_NOTE}"
     return None
+
+
+def missing_data_errors(excinfo: pytest.ExceptionInfo | None) -> list[str]:
+    """The full text (where the kit looked, the fix) of each missing-dataset error behind a failure."""
+    return [str(e) for e in _chain(excinfo.value)
+            if isinstance(e, DatasetNotFoundError)] if excinfo is not None else []
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -227,9 +277,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     elif report.failed:
         status, message = "failed", ""
         known = describe_failure(call.excinfo, exercise) if call.excinfo else None
+        missing = missing_data_errors(call.excinfo)
+        for text in missing:
+            item.config.stash[_MISSING_DATA].setdefault(text.splitlines()[0], text)
         if known:
             status, message = known
             report.longrepr = f"{message}\n  [{exercise.name} · {check.name}, {check.points:g} pt]"
+            if missing and message.endswith(MISSING_DATA_NOTE):
+                message = "\n\n".join(dict.fromkeys(missing))  # a JSON reader has no score table to look at
         else:
             message = str(report.longrepr)
     results[item.nodeid] = Result(
@@ -291,6 +346,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.section(f"Deep Learning 3 — score ({target_dir(config).name})")
     for line in format_score_table(results):
         terminalreporter.write_line(line)
+    missing = config.stash[_MISSING_DATA]
+    if missing:
+        terminalreporter.section("Missing data", sep="-")
+        for text in missing.values():
+            terminalreporter.write_line(text)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
@@ -300,4 +360,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     results = list(session.config.stash[_RESULTS].values())
     payload = {"target": str(target_dir(session.config)), **score_summary(results),
                "tests": [asdict(r) for r in results]}
+    if session.config.getoption("--sandbox"):
+        from autograder.grade.proxy import session_manager
+
+        manager = session_manager(session.config)
+        if manager is not None:   # CPU seconds of the student's code per check (reference costs)
+            payload["student_cpu"] = dict(manager.cpu_by_test)
     Path(path).write_text(json.dumps(payload, indent=2))

@@ -5,8 +5,12 @@
   ``raise NotImplementedError`` (nbgrader's markers, so notebooks share them).
 - The student bundle is ``exercises/`` (stubs and visible tests), the release
   notebooks (``release/``), the helpers they import (``autograder/`` less the grading
-  internals) and the setup files; it never
-  holds solutions or hidden tests (``tests/test_release.py`` proves it).
+  internals, with copies of the visible tests as package data so that notebooks find
+  them wherever the kit is installed), and its own set-up files: ``README.md`` (from
+  ``autograder/student_readme.md``), ``pyproject.toml`` (the package ``autograder``,
+  ``testpaths = exercises``) and ``requirements.txt`` (``requirements/student.txt``).
+  It never holds solutions, hidden tests or hidden checks' names
+  (``tests/test_release.py`` proves it).
 """
 
 from __future__ import annotations
@@ -26,7 +30,39 @@ STUB_MESSAGE = "fill in this part (see the docstring above)"
 # Modules of the kit a student never needs: the grading machinery.
 GRADER_ONLY = ("autograder/grade", "autograder/batch.py", "autograder/release.py", "autograder/nbsource.py",
                "autograder/feedback.py")
-STUDENT_TOP_FILES = ("pyproject.toml", "requirements.txt", "jupyter_server_config.py")
+KIT_DATA = ("*.py", "*.ini")                 # what of autograder/ ships (not student_readme.md: it is README.md)
+VISIBLE_TESTS = "autograder/visible_tests"   # the bundle's package data: copies of exercises/test_*.py
+STUDENT_README = "autograder/student_readme.md"
+STUDENT_REQUIREMENTS = "requirements/student.txt"
+# The student's one set-up command (the bundle README shows it; a test runs it).
+STUDENT_SETUP = ("python3 -m venv .venv && .venv/bin/pip install -r requirements.txt"
+                 " && .venv/bin/pip install --no-deps --no-build-isolation .")
+STUDENT_PYPROJECT = """\
+# The student's kit: `pip install --no-deps --no-build-isolation .` (after requirements.txt)
+# installs the package `autograder`, so notebooks find it from any directory.
+[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "dl3-student-kit"
+version = "{version}"
+description = "Deep Learning 3 exercises: the student's kit"
+requires-python = "{requires_python}"
+dependencies = []  # pinned in requirements.txt: install that first
+
+[tool.setuptools.packages.find]
+where = ["."]
+include = ["autograder*"]
+
+[tool.setuptools.package-data]
+autograder = ["*.ini", "visible_tests/*.py"]
+
+[tool.pytest.ini_options]
+addopts = "-p autograder.plugin -p no:cacheprovider"
+testpaths = ["exercises"]
+filterwarnings = ["ignore::DeprecationWarning"]
+"""
 
 
 class StubError(ValueError):
@@ -89,13 +125,33 @@ def write_stubs(root: Path) -> list[Path]:
 
 
 def student_files(root: Path) -> list[str]:
-    """Paths (relative to ``root``) that make up what a student receives."""
+    """Paths (relative to ``root``) of the repo's files that a student receives as they are."""
     files = [p for p in (root / "exercises").rglob("*") if p.is_file()]
-    files += [p for p in (root / "autograder").rglob("*.py")
+    files += [p for pattern in KIT_DATA for p in (root / "autograder").rglob(pattern)
               if not any(p.relative_to(root).as_posix().startswith(g) for g in GRADER_ONLY)]
-    files += [root / name for name in STUDENT_TOP_FILES if (root / name).is_file()]
     files += list((root / "release").rglob("*.ipynb"))
-    return sorted(p.relative_to(root).as_posix() for p in files if "__pycache__" not in p.parts)
+    return sorted(p.relative_to(root).as_posix() for p in files
+                  if "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts)
+
+
+def student_pyproject(root: Path) -> str:
+    """The bundle's pyproject.toml: version and Python range from the repo's, testpaths = exercises."""
+    import tomllib
+
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    return STUDENT_PYPROJECT.format(version=project["version"], requires_python=project["requires-python"])
+
+
+def generated_student_files(root: Path) -> dict[str, str]:
+    """Files of the bundle made at bundling time: set-up files and the visible tests as package data."""
+    generated = {
+        "README.md": (root / STUDENT_README).read_text(encoding="utf-8"),
+        "pyproject.toml": student_pyproject(root),
+        "requirements.txt": (root / STUDENT_REQUIREMENTS).read_text(encoding="utf-8"),
+    }
+    for test in sorted((root / "exercises").glob("test_*.py")):
+        generated[f"{VISIBLE_TESTS}/{test.name}"] = test.read_text(encoding="utf-8")
+    return generated
 
 
 def build_student_bundle(root: Path, out: Path) -> Path:
@@ -107,4 +163,6 @@ def build_student_bundle(root: Path, out: Path) -> Path:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
         for rel in student_files(root):
             bundle.write(root / rel, rel)
+        for rel, text in generated_student_files(root).items():
+            bundle.writestr(rel, text)
     return out

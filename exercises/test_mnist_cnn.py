@@ -43,6 +43,10 @@ def test_one_hot(submission):
     expected = np.zeros((3, 10))
     expected[[0, 1, 2], [3, 0, 9]] = 1.0
     expect_close(out, expected, "one_hot([3, 0, 9])", hint="1.0 in the label's column, 0.0 elsewhere")
+    out = call_student(submission.one_hot, np.array([1, 0, 2], dtype=np.uint8), n_classes=3)
+    out = expect_array(out, "one_hot([1, 0, 2], n_classes=3)", shape=(3, 3),
+                       hint="use the n_classes you are given for the number of columns, not a fixed 10")
+    expect_close(out, np.eye(3)[[1, 0, 2]], "one_hot([1, 0, 2], n_classes=3)")
 
 
 @graded("mnist_cnn", "dense_architecture")

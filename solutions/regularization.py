@@ -32,6 +32,9 @@ NUM_WORDS = 10000
 def vectorize_sequences(sequences: Sequence[Sequence[int]], dimension: int = NUM_WORDS) -> np.ndarray:
     """Multi-hot encode ``sequences`` into a float32 array of shape ``(len(sequences), dimension)``.
 
+    It must be float32 (``np.zeros(..., dtype="float32")``), not numpy's default float64:
+    the checks reject a float64 array (it doubles the memory of every training batch).
+
     Row ``i`` is 1.0 at every word index that occurs in ``sequences[i]`` and 0.0
     elsewhere: a word that occurs twice still gives 1.0 (not a count). Indices
     ``>= dimension`` do not fit and are ignored.
@@ -147,7 +150,8 @@ def best_epoch(history: keras.callbacks.History) -> int:
 
     ``model.fit(..., validation_data=...)`` returns a History whose
     ``history["val_loss"]`` lists one validation loss per epoch. Return the
-    1-based number of the epoch where it is lowest (the first one on a tie), as a Python int.
+    1-based number of the epoch where it is lowest (the first one on a tie), as a Python
+    ``int``: ``np.argmin`` gives a numpy integer, which the checks reject, so wrap it in ``int(...)``.
     """
     ### BEGIN SOLUTION
     losses = history.history["val_loss"]

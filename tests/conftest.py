@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # checkout finds ../shared/datasets beside the repo.
 os.environ.setdefault("DL3_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
 SHARED_DATA = Path(os.environ["DL3_DATA_DIR"])
+# A grader that is not root grades only with the opt-in (docs/isolation.md): a developer's own run of the suite.
+if os.geteuid() != 0:
+    os.environ.setdefault("DL3_ALLOW_SAME_USER", "1")
 
 pytest_plugins = ["pytester"]
 

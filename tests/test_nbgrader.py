@@ -61,7 +61,8 @@ def test_source_notebooks_are_not_stale():
 def test_every_exercise_has_a_notebook_whose_points_match_the_spec():
     for exercise in all_exercises().values():
         notebook = read(ROOT / "source" / ASSIGNMENT / f"{exercise.module}.ipynb")
-        points = {c["metadata"]["nbgrader"]["grade_id"].split("-check-")[1]: c["metadata"]["nbgrader"]["points"]
+        points = {nbsource.check_for_grade_id(exercise, c["metadata"]["nbgrader"]["grade_id"]):
+                  c["metadata"]["nbgrader"]["points"]
                   for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade")}
         assert points == {c.name: c.points for c in exercise.checks}
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from autograder.checks.training import release_memory
 from autograder.datasets import load_cifar10, load_imdb, load_mnist
+from autograder.memory_hooks import heavy_work_starts
 
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -30,16 +31,19 @@ def _copied(split: Split) -> Split:
 
 @lru_cache(maxsize=4)
 def _mnist(n_train: int, n_test: int, seed: int) -> Split:
+    heavy_work_starts()  # loading reads the whole file: in a small box the student's process makes room
     return _frozen(load_mnist(n_train=n_train, n_test=n_test, seed=seed))
 
 
 @lru_cache(maxsize=4)
 def _cifar10(n_train: int, n_test: int, seed: int) -> Split:
+    heavy_work_starts()
     return _frozen(load_cifar10(n_train=n_train, n_test=n_test, seed=seed))
 
 
 @lru_cache(maxsize=4)
 def _imdb(num_words: int, n_train: int, n_test: int, seed: int) -> Split:
+    heavy_work_starts()
     split = _frozen(load_imdb(num_words=num_words, n_train=n_train, n_test=n_test, seed=seed))
     release_memory()  # loading parses all 50,000 reviews; only the subset stays
     return split

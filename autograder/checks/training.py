@@ -21,6 +21,7 @@ import numpy as np
 
 from autograder.checks.architecture import build_student_model
 from autograder.checks.values import CheckFailure, call_student
+from autograder.memory_hooks import heavy_work_starts
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def require_compiled(model: Any, what: str) -> None:
 def fit_model(model: Any, train: tuple, validation: tuple | None, setup: TrainingSetup,
               callbacks: list | None = None, epochs: int | None = None) -> dict[str, list[float]]:
     """``model.fit`` with the kit's batch size and epochs; a crash becomes a readable failure."""
+    heavy_work_starts()  # in a small box the sandbox frees the student's idle process first
     try:
         history = model.fit(*train, validation_data=validation, epochs=epochs or setup.max_epochs,
                             batch_size=setup.batch_size, shuffle=True, verbose=0, callbacks=callbacks or [])
@@ -263,21 +265,32 @@ def train_curve(build: Callable[[], Any], compile_model: Callable[[Any], Any], t
     so two checks comparing against the same model train it once; ``data_key`` names
     the data (the vectorizing function that made it).
     """
-    key = (build, compile_model, setup, epochs, data_key, per_epoch_validation)
+    key = _curve_key(build, compile_model, setup, epochs, data_key, per_epoch_validation)
     if key not in _CURVES:
-        _CURVES[key] = _train_curve(build, compile_model, train, validation, setup, epochs, what,
-                                    per_epoch_validation)
+        model = build_curve_model(build, compile_model, setup, what)
+        _CURVES[key] = fit_curve(model, train, validation, setup, epochs, per_epoch_validation)
     return _CURVES[key]
 
 
-def _train_curve(build: Callable[[], Any], compile_model: Callable[[Any], Any], train: tuple,
-                 validation: tuple, setup: TrainingSetup, epochs: int, what: str,
-                 per_epoch_validation: bool) -> CurveResult:
+def _curve_key(build, compile_model, setup, epochs, data_key, per_epoch_validation) -> tuple:
+    return (build, compile_model, setup, epochs, data_key, per_epoch_validation)
+
+
+def build_curve_model(build: Callable[[], Any], compile_model: Callable[[Any], Any], setup: TrainingSetup,
+                      what: str) -> Any:
+    """The student's compiled model, built from the setup's seed (the student's code runs here, not in fit)."""
     seed_everything(setup.seed)
     model = build_student_model(build, what)
     compiled = call_student(compile_model, model)
     model = compiled if compiled is not None else model
     require_compiled(model, what)
+    return model
+
+
+def fit_curve(model: Any, train: tuple, validation: tuple, setup: TrainingSetup, epochs: int,
+              per_epoch_validation: bool) -> CurveResult:
+    """Train a built model; training draws from the setup's seed, whatever building drew before."""
+    seed_everything(setup.seed)
     history = fit_model(model, train, validation if per_epoch_validation else None, setup, epochs=epochs)
     result = CurveResult(val_loss=history.get("val_loss", []), train_loss=history.get("loss", []),
                          final_val_bce=binary_cross_entropy(model, *validation),
@@ -315,10 +328,19 @@ def imdb_curves(vectorize: Callable, compile_model: Callable, builders: dict[str
     Validation loss is tracked every epoch only for the models in ``best_epoch_needed``
     (the others are judged on their final cross-entropies, which is cheaper).
     """
-    train, validation = vectorized_split(vectorize, data, setup, dimension)
-    return {name: train_curve(build, compile_model, train, validation, setup, epochs, call_text(build),
-                              data_key=vectorize, per_epoch_validation=name in best_epoch_needed)
+    # Every student call comes before any training, the models first, then the (large) data:
+    # in a small box the student's process is stopped when training starts, and the judge
+    # needs it no more.
+    keys = {name: _curve_key(build, compile_model, setup, epochs, vectorize, name in best_epoch_needed)
             for name, (build, epochs) in builders.items()}
+    models = {name: build_curve_model(build, compile_model, setup, call_text(build))
+              for name, (build, _) in builders.items() if keys[name] not in _CURVES}
+    train, validation = vectorized_split(vectorize, data, setup, dimension)
+    for name, model in models.items():
+        _CURVES[keys[name]] = fit_curve(model, train, validation, setup, builders[name][1],
+                                        name in best_epoch_needed)
+    models.clear()
+    return {name: _CURVES[keys[name]] for name in builders}
 
 
 def bigger_overfits_sooner(original: CurveResult, bigger: CurveResult) -> bool:

@@ -35,10 +35,20 @@ def expect(condition: bool, what: str, expected: Any, received: Any, hint: str =
         fail(what, expected, received, hint)
 
 
+def type_name(cls: type) -> str:
+    """A type as a student reads it: ``Python int``, ``numpy int64``, ``numpy ndarray``, ``History``."""
+    module = str(getattr(cls, "__module__", ""))
+    if module == "builtins":
+        return f"Python {cls.__name__}"
+    if module == "numpy" or module.startswith("numpy."):
+        return f"numpy {cls.__name__}"
+    return cls.__name__
+
+
 def expect_type(value: Any, types: type | tuple[type, ...], what: str, hint: str = "") -> None:
-    """``value`` must be an instance of ``types``."""
-    names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-    expect(isinstance(value, types), what, f"a {names}", f"{type(value).__name__}: {_fmt(value)}", hint)
+    """``value`` must be an instance of ``types`` (the message names the expected and the received type)."""
+    names = " or ".join(type_name(t) for t in (types if isinstance(types, tuple) else (types,)))
+    expect(isinstance(value, types), what, f"a {names}", f"{type_name(type(value))}: {_fmt(value)}", hint)
 
 
 def expect_finite(value: Any, what: str, hint: str = "") -> None:

@@ -1,8 +1,9 @@
 """The safe codec between the judge and the sandboxed student process.
 
 Nothing here ever unpickles. A message is a JSON header plus raw binary blobs;
-values are JSON primitives, tagged containers, numpy arrays saved with
-``np.save(allow_pickle=False)``, numpy Generators as their bit generator's state,
+values are JSON primitives, tagged containers, numpy arrays and numpy scalars saved with
+``np.save(allow_pickle=False)`` (a 0-d array stays 0-d, a numpy scalar comes back as the
+same numpy scalar type), ``bytes``, numpy Generators as their bit generator's state,
 Keras ``History`` objects as ``history``/``epoch``, and Keras models as
 ``to_json()`` + weights + compile config (rebuilt on the judge's side in Keras'
 safe mode, never from the student's classes). Anything else crosses as an
@@ -36,12 +37,18 @@ class CodecError(ValueError):
 # Framing
 
 
-def write_message(fd: int, header: dict, blobs: list[bytes]) -> None:
+def write_message(fd: int, header: dict, blobs: list) -> None:
     head = json.dumps({**header, "blobs": [len(b) for b in blobs]}).encode()
     data = HEADER.pack(len(head), sum(len(b) for b in blobs)) + head
     _write_all(fd, data)
     for blob in blobs:
-        _write_all(fd, blob)
+        for part in blob_parts(blob):
+            _write_all(fd, part)
+
+
+def blob_parts(blob) -> tuple:
+    """The pieces to write for one blob (an ``ArrayBlob`` is written from the array's own memory)."""
+    return blob.parts if isinstance(blob, ArrayBlob) else (blob,)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -68,9 +75,12 @@ def split_message(head: bytes, body: bytes) -> tuple[dict, list[bytes]]:
             raise CodecError("blob table does not match the message")
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise CodecError(f"unreadable message: {exc}") from None
+    # Views, not copies: a 50 MB answer stays 50 MB in the judge. A bytearray keeps the arrays
+    # decoded from it writable, as arrays passed in-process are.
+    view = memoryview(body if isinstance(body, bytearray) else bytearray(body))
     blobs, at = [], 0
     for n in lengths:
-        blobs.append(body[at:at + n])
+        blobs.append(view[at:at + n])
         at += n
     return header, blobs
 
@@ -93,10 +103,59 @@ def _is_history(value) -> bool:
     return keras is not None and isinstance(value, keras.callbacks.History)
 
 
-def _array_blob(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-    return buf.getvalue()
+class ArrayBlob:
+    """An array in ``.npy`` format (as ``np.save`` writes it), sent from the array's own memory.
+
+    Keeps 0-d arrays 0-d and Fortran order as it is (``np.ascontiguousarray`` would make a
+    0-d array 1-d, turning every numpy scalar into a one-element array); copies the data
+    only when the array is neither C- nor Fortran-contiguous.
+    """
+
+    def __init__(self, arr: np.ndarray):
+        self.array = arr
+        fortran = arr.ndim > 1 and not arr.flags.c_contiguous and arr.flags.f_contiguous
+        data = arr.T if fortran else (arr if arr.flags.c_contiguous else np.ascontiguousarray(arr))
+        header = {"descr": np.lib.format.dtype_to_descr(arr.dtype), "fortran_order": fortran,
+                  "shape": arr.shape}
+        buf = io.BytesIO()
+        try:
+            np.lib.format.write_array_header_1_0(buf, header)
+        except ValueError:
+            np.lib.format.write_array_header_2_0(buf, header)
+        self.parts = (buf.getvalue(), memoryview(data.reshape(-1).view(np.uint8)))
+
+    def __len__(self) -> int:
+        return len(self.parts[0]) + self.parts[1].nbytes
+
+
+def _array_blob(arr: np.ndarray) -> ArrayBlob:
+    return ArrayBlob(arr)
+
+
+def read_array(blob) -> np.ndarray:
+    """An array from its ``.npy`` bytes, sharing their memory (no copy); never unpickles."""
+    if isinstance(blob, ArrayBlob):   # in-process: a copy, as the sandbox would hand back
+        return np.array(blob.array, copy=True, order="K")
+    view = memoryview(blob)
+    head = io.BytesIO(bytes(view[:min(len(view), 1 << 16)]))
+    version = np.lib.format.read_magic(head)
+    shape, fortran, dtype = (np.lib.format.read_array_header_1_0(head) if version == (1, 0)
+                             else np.lib.format.read_array_header_2_0(head))
+    if dtype.hasobject:
+        raise CodecError("an array of Python objects")
+    count = int(np.prod(shape, dtype=np.int64))
+    offset = head.tell()
+    if len(view) - offset != count * dtype.itemsize:
+        raise CodecError("an array whose data does not match its header")
+    if count == 0:
+        return np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+    flat = np.frombuffer(view, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+
+
+def _plain_dtype(dtype: np.dtype) -> bool:
+    """Whether np.save can write arrays of ``dtype`` without pickle (no Python objects inside)."""
+    return not dtype.hasobject and dtype.kind in "biufcSUMmV?"
 
 
 class Encoder:
@@ -114,26 +173,30 @@ class Encoder:
         if depth > MAX_DEPTH:
             raise CodecError("a value nested too deeply")
         if not top and id(value) in self.refs and not isinstance(value, (bool, int, float, str, type(None))):
-            return {"$": "argref", "index": self.refs[id(value)], "state": self.encode(value, depth + 1, top=True)}
-        if value is None or isinstance(value, (bool, str)):
+            return {"$": "argref", "index": self.refs[id(value)], "state": self.state_of(value, depth + 1)}
+        # Exact types only: np.str_ is a str and np.float64 a float, but they must come back as themselves.
+        if value is None or type(value) in (bool, int, str):
             return value
-        if isinstance(value, int) and type(value) is int or type(value) is bool:
-            return value
+        if type(value) is bytes:
+            return {"$": "bytes", "blob": self.blob(value)}
         if type(value) is float:
             if value != value or value in (float("inf"), float("-inf")):
                 return {"$": "float", "value": repr(value)}
             return value
-        if isinstance(value, np.generic):
-            if value.dtype.hasobject:
+        if isinstance(value, np.generic) and type(value).__module__ == "numpy":
+            if not _plain_dtype(value.dtype):
                 return self.opaque(value)
             return {"$": "npscalar", "blob": self.blob(_array_blob(np.asarray(value)))}
-        if isinstance(value, np.ndarray):
-            if value.dtype.hasobject:
+        if type(value) is np.ndarray:
+            if value.dtype == object:
                 return {"$": "objarray", "shape": list(value.shape),
                         "items": [self.encode(v, depth + 1) for v in value.reshape(-1).tolist()]}
-            if value.dtype.kind not in "biufcSUMm?":
+            if not _plain_dtype(value.dtype):
                 return self.opaque(value)
-            return {"$": "ndarray", "blob": self.blob(_array_blob(value))}
+            tree = {"$": "ndarray", "blob": self.blob(_array_blob(value))}
+            if not value.flags.writeable:
+                tree["readonly"] = True  # writing into it fails on both sides, as in-process
+            return tree
         if isinstance(value, np.random.Generator):
             return {"$": "generator", "state": _json_safe(value.bit_generator.state)}
         if type(value) is list:
@@ -150,10 +213,17 @@ class Encoder:
             return self.model(value)
         return self.opaque(value)
 
-    def model(self, model):
+    def state_of(self, value, depth: int = 0):
+        """What a call left in one of its arguments. A model argument's state is its compile
+        settings (the judge reads nothing else back), so its weights do not travel twice."""
+        if _is_keras_model(value):
+            return self.model(value, weights=False)
+        return self.encode(value, depth, top=True)
+
+    def model(self, model, weights: bool = True):
         try:
             config = model.to_json()
-            weights = [self.blob(_array_blob(np.asarray(w))) for w in model.get_weights()]
+            weights = [self.blob(_array_blob(np.asarray(w))) for w in model.get_weights()] if weights else []
         except Exception as exc:  # noqa: BLE001 - the student's model, anything may fail
             return self.opaque(model, note=f"its to_json() failed: {type(exc).__name__}: {str(exc)[:200]}")
         try:
@@ -168,7 +238,8 @@ class Encoder:
             text = repr(value)
         except Exception:  # noqa: BLE001
             text = "<unprintable>"
-        return {"$": "opaque", "type": type(value).__name__, "repr": text[:OPAQUE_REPR], "note": note}
+        return {"$": "opaque", "type": type(value).__name__, "module": str(type(value).__module__)[:100],
+                "repr": text[:OPAQUE_REPR], "note": note}
 
 
 def _json_safe(state):
@@ -189,9 +260,11 @@ class Opaque:
     __str__ = __repr__
 
 
-def opaque(type_name: str, text: str, note: str = "") -> Opaque:
+def opaque(type_name: str, text: str, note: str = "", module: str = "") -> Opaque:
+    """A stand-in named like the original type (and its module, so messages name it the same way)."""
     name = type_name if str(type_name).isidentifier() else "object"
-    return type(name, (Opaque,), {})(str(text)[:OPAQUE_REPR], str(note))
+    cls = type(name, (Opaque,), {"__module__": str(module)[:100] or __name__})
+    return cls(str(text)[:OPAQUE_REPR], str(note))
 
 
 class Decoder:
@@ -207,7 +280,9 @@ class Decoder:
         if not isinstance(index, int) or not 0 <= index < len(self.blobs):
             raise CodecError("bad blob reference")
         try:
-            return np.load(io.BytesIO(self.blobs[index]), allow_pickle=False)
+            return read_array(self.blobs[index])
+        except CodecError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise CodecError(f"unreadable array: {exc}") from None
 
@@ -240,16 +315,28 @@ class Decoder:
                     raise CodecError("unhashable dict key") from None
             return out
         if tag == "ndarray":
-            return self.array(tree.get("blob"))
+            arr = self.array(tree.get("blob"))
+            if tree.get("readonly") is True:
+                arr.setflags(write=False)
+            return arr
         if tag == "npscalar":
-            return self.array(tree.get("blob"))[()]
+            scalar = self.array(tree.get("blob"))
+            if scalar.shape != ():
+                raise CodecError("bad numpy scalar")
+            return scalar[()]
+        if tag == "bytes":
+            index = tree.get("blob")
+            if not isinstance(index, int) or not 0 <= index < len(self.blobs):
+                raise CodecError("bad blob reference")
+            return bytes(self.blobs[index])
         if tag == "objarray":
             shape = tuple(_list(tree.get("shape")))
             items = [self.decode(v, depth + 1) for v in _list(tree.get("items"))]
             if not all(isinstance(n, int) and n >= 0 for n in shape) or int(np.prod(shape)) != len(items):
                 raise CodecError("bad object array")
             arr = np.empty(len(items), dtype=object)
-            arr[:] = items if items else []
+            for i, item in enumerate(items):  # one by one: equal-length lists must stay list objects
+                arr[i] = item
             return arr.reshape(shape)
         if tag == "generator":
             return make_generator(tree.get("state"))
@@ -261,7 +348,8 @@ class Decoder:
             weights = [self.array(i) for i in _list(tree.get("weights"))]
             return self.rebuild_model(tree.get("json"), weights, tree.get("compile"))
         if tag == "opaque":
-            return opaque(str(tree.get("type")), str(tree.get("repr")), str(tree.get("note", "")))
+            return opaque(str(tree.get("type")), str(tree.get("repr")), str(tree.get("note", "")),
+                          str(tree.get("module", "")))
         if tag == "argref":
             index = tree.get("index")
             if not isinstance(index, int) or not 0 <= index < len(self.args):
@@ -313,5 +401,8 @@ def digest(tree, blobs: list[bytes]) -> str:
     """A fingerprint of an encoded value (to see whether a call changed its argument)."""
     h = hashlib.blake2b(json.dumps(tree, sort_keys=True).encode(), digest_size=16)
     for b in blobs:
-        h.update(hashlib.blake2b(b, digest_size=16).digest())
+        one = hashlib.blake2b(digest_size=16)
+        for part in blob_parts(b):
+            one.update(part)
+        h.update(one.digest())
     return h.hexdigest()

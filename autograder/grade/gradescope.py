@@ -1,7 +1,9 @@
 """``python -m autograder gradescope-bundle OUT.zip``: Gradescope's autograder zip.
 
-Its root holds ``setup.sh`` (run once when Gradescope builds the image: Python 3.11 and
-the pinned requirements in ``/autograder/venv``) and ``run_autograder`` (run per
+Its root holds ``setup.sh`` (run once when Gradescope builds the image: a Python between
+3.11.5 and 3.13 and the grader's pinned requirements in ``/autograder/venv``; it fails
+loudly when it cannot get one), ``grade_args`` (the grading options chosen when the
+bundle was built: time and memory limits) and ``run_autograder`` (run per
 submission), the kit (``autograder/``, ``pyproject.toml``, ``requirements.txt``), the
 visible tests (``exercises/test_*.py``), the hidden tests (``hidden_tests/``, mode
 0600) and the offline data grading needs (``data/``), so grading needs no network.
@@ -23,23 +25,73 @@ from pathlib import Path
 DATA_FILES = ("SHA256SUMS", "mnist.npz", "cifar10.npz", "imdb.npz", "imdb_word_index.json",
               "scikit_learn_data/cal_housing_py3.pkz")
 KIT_TOP_FILES = ("pyproject.toml", "requirements.txt")
+GRADER_REQUIREMENTS = "requirements/grader.txt"   # shipped as requirements-grader.txt
+
+# Measured in a 768 MB / half-CPU box (benchmarks/bench_box.txt); gradescope-bundle prints them.
+SETTINGS = (
+    "Gradescope settings: memory 768 MB (the default) is enough; CPUs 0.5 (the default) is enough, "
+    "1 CPU halves the wall time; timeout 10 minutes (the default) is enough. See docs/grading.md "
+    "for the measured figures."
+)
+GRADE_ARGS_FILE = "grade_args"   # the bundle's grading options, one line (gradescope-bundle writes it)
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu).
+# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04 or 24.04).
+# It needs a Python the pins accept: 3.11.5 up to 3.13 (Ubuntu 22.04's own python3.11 is an early
+# 3.11.0 build, too old; 24.04's python3.12 is fine). It fails loudly when it cannot get one.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v python3.11 >/dev/null; then
+SRC="${AUTOGRADER_ROOT:-/autograder}/source"
+VENV="${AUTOGRADER_ROOT:-/autograder}/venv"
+
+fits() {  # does the interpreter "$1" satisfy 3.11.5 <= version < 3.14 (and have venv)?
+    "$1" -c 'import sys, venv; sys.exit(0 if (3, 11, 5) <= sys.version_info[:3] < (3, 14) else 1)' 2>/dev/null
+}
+
+pick_python() {  # print the first interpreter on PATH that fits
+    for name in python3.13 python3.12 python3.11 python3; do
+        if command -v "$name" >/dev/null 2>&1 && fits "$(command -v "$name")"; then
+            command -v "$name"
+            return 0
+        fi
+    done
+    return 1
+}
+
+install_python() {  # Ubuntu 24.04: the archive's python3.12; 22.04: deadsnakes' python3.12
     apt-get update
-    apt-get install -y --no-install-recommends software-properties-common
-    add-apt-repository -y ppa:deadsnakes/ppa || true
+    apt-get install -y --no-install-recommends python3.12 python3.12-venv && return 0
+    apt-get install -y --no-install-recommends software-properties-common gpg-agent
+    add-apt-repository -y ppa:deadsnakes/ppa
     apt-get update
-    apt-get install -y --no-install-recommends python3.11 python3.11-venv
+    apt-get install -y --no-install-recommends python3.12 python3.12-venv
+}
+
+if ! PY="$(pick_python)"; then
+    if [ "${DL3_SETUP_NO_INSTALL:-}" != 1 ]; then
+        install_python || echo "setup.sh: installing Python 3.12 failed" >&2
+    fi
+    if ! PY="$(pick_python)"; then
+        echo "setup.sh: no Python between 3.11.5 and 3.13 could be found or installed. Found:" >&2
+        for name in python3.13 python3.12 python3.11 python3; do
+            if command -v "$name" >/dev/null 2>&1; then
+                echo "  $name: $("$name" --version 2>&1)" >&2
+            fi
+        done
+        echo "setup.sh: pick Gradescope's Ubuntu 24.04 base image, or one with Python 3.11.5+" >&2
+        exit 1
+    fi
 fi
-python3.11 -m venv /autograder/venv
-/autograder/venv/bin/pip install --quiet --upgrade pip
-/autograder/venv/bin/pip install --quiet -r /autograder/source/requirements.txt
-# The sandboxed student process runs as `nobody`: it must be able to run Python.
-chmod -R a+rX /autograder/venv
+echo "setup.sh: using $PY ($("$PY" --version 2>&1))"
+if [ "${DL3_SETUP_DRY_RUN:-}" = 1 ]; then
+    exit 0
+fi
+"$PY" -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --upgrade pip
+"$VENV/bin/pip" install --quiet -r "$SRC/requirements-grader.txt"
+# The sandboxed student process runs as an unprivileged user: it must be able to run Python.
+chmod -R a+rX "$VENV"
+"$VENV/bin/python" -c "import keras, numpy, pytest, sklearn"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -51,22 +103,26 @@ PY="${DL3_PYTHON:-$ROOT/venv/bin/python}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
 # Hidden tests and the kit are readable by root only; the data stays readable for the
-# student's process (which runs as nobody), through a directory it cannot list.
+# student's process (which runs as an unprivileged user), through a directory it cannot list.
 chmod -R go-rwx "$SRC"
 chmod 711 "$SRC"
 chmod -R a+rX "$SRC/data"
 export DL3_DATA_DIR="$SRC/data"
 export TF_CPP_MIN_LOG_LEVEL=3
 cd "$SRC"
-"$PY" -m autograder grade "$ROOT/submission" --results "$RESULTS" ${DL3_GRADE_ARGS:-}
+BUNDLE_ARGS="$(cat "$SRC/grade_args" 2>/dev/null || true)"
+# shellcheck disable=SC2086 # the options are separate words on purpose
+"$PY" -m autograder grade "$ROOT/submission" --results "$RESULTS" $BUNDLE_ARGS ${DL3_GRADE_ARGS:-}
 status=$?
-if [ "$status" -ne 0 ]; then
+# 0: graded. 3: the grader failed and wrote the "could not complete" results itself. Anything
+# else: it could not even start; say so, with no score (never a 0 the student did not earn).
+if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
     cat > "$RESULTS" <<EOF
-{"score": 0, "execution_time": 0, "tests": [],
- "output": "The autograder could not run (exit status $status). Please tell your instructors."}
+{"execution_time": 0, "visibility": "visible",
+ "output": "grading could not complete — this is not your score.\\\\nThe autograder could not start (exit status $status); your instructor has been told."}
 EOF
 fi
-exit 0
+exit "$status"
 """
 
 
@@ -94,11 +150,13 @@ def bundle_files(root: Path) -> list[tuple[str, Path, int]]:
     for name in KIT_TOP_FILES:
         if (root / name).is_file():
             files.append((name, root / name, 0o644))
+    grader = root / GRADER_REQUIREMENTS
+    files.append(("requirements-grader.txt", grader if grader.is_file() else root / "requirements.txt", 0o644))
     return files
 
 
-def build_bundle(root: Path, out: Path, data_dir: str | None = None) -> Path:
-    """Write the Gradescope autograder zip to ``out``."""
+def build_bundle(root: Path, out: Path, data_dir: str | None = None, grade_args: str = "") -> Path:
+    """Write the Gradescope autograder zip to ``out``; ``grade_args``: options for every grading run."""
     data = Path(data_dir or os.environ.get("DL3_DATA_DIR") or "")
     missing = [name for name in DATA_FILES if not (data / name).is_file()]
     if not str(data) or missing:
@@ -109,6 +167,7 @@ def build_bundle(root: Path, out: Path, data_dir: str | None = None) -> Path:
     with zipfile.ZipFile(tmp, "w") as bundle:
         _add(bundle, "setup.sh", SETUP_SH.encode(), 0o755)
         _add(bundle, "run_autograder", RUN_AUTOGRADER.encode(), 0o755)
+        _add(bundle, GRADE_ARGS_FILE, (grade_args.strip() + "\n").encode(), 0o644)
         for arcname, path, mode in bundle_files(root):
             _add(bundle, arcname, path.read_bytes(), mode)
         for name in DATA_FILES:

@@ -39,6 +39,8 @@ class Results:
     execution_time: float = 0.0
     notes: list[str] = field(default_factory=list)
     graded_files: dict[str, str] = field(default_factory=dict)   # module -> where it came from
+    metadata: dict = field(default_factory=dict)   # the box, the plan, the peak memory (runner.py)
+    incomplete: str | None = None   # why grading could not complete (the grader's failure): no score then
 
     @property
     def score(self) -> float:
@@ -48,9 +50,12 @@ class Results:
     def max_score(self) -> float:
         return round(sum(t.max_score for t in self.tests), 6)
 
-    def per_exercise(self) -> dict[str, dict]:
+    def per_exercise(self, include_hidden: bool = True) -> dict[str, dict]:
+        """Score, points, checks passed and checks run per exercise; ``include_hidden=False``: visible checks only."""
         rows: dict[str, dict] = {}
         for test in self.tests:
+            if test.hidden and not include_hidden:
+                continue
             row = rows.setdefault(test.exercise, {"score": 0.0, "max_score": 0.0, "passed": 0, "checks": 0})
             row["score"] += test.score
             row["max_score"] += test.max_score
@@ -58,13 +63,29 @@ class Results:
             row["checks"] += 1
         return rows
 
+    def hidden_summary(self) -> dict[str, dict]:
+        """What a student may know of the hidden checks before the due date: how many, how many points."""
+        rows: dict[str, dict] = {}
+        for test in self.tests:
+            if test.hidden:
+                row = rows.setdefault(test.exercise, {"checks": 0, "max_score": 0.0})
+                row["checks"] += 1
+                row["max_score"] += test.max_score
+        return rows
+
 
 def _clip(text: str, limit: int = MAX_TEST_OUTPUT) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit:,} more characters)"
 
 
-def summary_text(results: Results) -> str:
-    """The plain-text summary: files graded, notes, a table per exercise, then each failed check."""
+def summary_text(results: Results, include_hidden: bool = False) -> str:
+    """The plain-text summary: files graded, notes, a table per exercise, then each failed check.
+
+    Students see it (Gradescope's top-level ``output``, the grading command's stdout), so by
+    default it names visible checks only: the tables count visible checks and points, and the
+    hidden checks appear as one line per exercise saying how many there are and what they are
+    worth, never their names, messages or scores. ``include_hidden=True`` is the instructor's view.
+    """
     from autograder.specs import all_exercises
 
     exercises = all_exercises()
@@ -76,17 +97,33 @@ def summary_text(results: Results) -> str:
     lines += [f"  note: {n}" for n in results.notes]
     lines.append("")
     width = max(len(e.title) for e in exercises.values())
-    for name, row in results.per_exercise().items():
-        lines.append(f"{exercises[name].title:<{width}}  {row['passed']:>3}/{row['checks']:<3} checks  "
-                     f"{row['score']:>6g}/{row['max_score']:<6g}")
-    lines.append(f"{'total':<{width}}  {'':>14}  {results.score:>6g}/{results.max_score:<6g}")
+    rows = results.per_exercise(include_hidden)
+    hidden = {} if include_hidden else results.hidden_summary()
+    for name in [n for n in exercises if n in rows or n in hidden]:
+        row = rows.get(name, {"score": 0.0, "max_score": 0.0, "passed": 0, "checks": 0})
+        line = (f"{exercises[name].title:<{width}}  {row['passed']:>3}/{row['checks']:<3} checks  "
+                f"{row['score']:>6g}/{row['max_score']:<6g}")
+        if name in hidden:
+            line += f"  + {_hidden_phrase(hidden[name]['checks'], hidden[name]['max_score'])}"
+        lines.append(line)
+    total = sum(r["score"] for r in rows.values())
+    max_total = sum(r["max_score"] for r in rows.values())
+    if include_hidden:
+        lines.append(f"{'total':<{width}}  {'':>14}  {results.score:>6g}/{results.max_score:<6g}")
+    else:
+        lines.append(f"{'visible total':<{width}}  {'':>14}  {total:>6g}/{max_total:<6g}")
+        if hidden:
+            phrase = _hidden_phrase(sum(h["checks"] for h in hidden.values()),
+                                    sum(h["max_score"] for h in hidden.values()))
+            lines.append(f"and {phrase}: their results are shown after the due date")
     whole = {}
     for test in results.tests:
         if test.kind in ("absent", "unreadable"):
             whole.setdefault(test.exercise, test.output)
     for exercise, why in whole.items():
         lines.append(f"  {exercises[exercise].title}: {why.splitlines()[0][:200]}")
-    failed = [t for t in results.tests if t.status != "passed" and t.exercise not in whole]
+    failed = [t for t in results.tests if t.status != "passed" and t.exercise not in whole
+              and (include_hidden or not t.hidden)]
     if failed:
         lines += ["", "Checks not passed:"]
         for test in failed:
@@ -96,8 +133,37 @@ def summary_text(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gradescope_json(results: Results) -> dict:
+def _hidden_phrase(checks: int, points: float) -> str:
+    return (f"{checks} hidden check{'s' if checks != 1 else ''} "
+            f"worth {points:g} point{'s' if points != 1 else ''}")
+
+
+INCOMPLETE = "grading could not complete — this is not your score"
+
+
+def incomplete_json(results: Results) -> dict:
+    """The results of a run the grader could not complete: no score, no tests, on purpose.
+
+    Gradescope records no grade from a results file without a score and flags the
+    submission as an autograder failure (the instructor sees it, the student keeps the
+    previous score and can resubmit); a score of 0 here would be recorded as a grade.
+    """
     return {
+        "execution_time": int(round(results.execution_time)),
+        "output": f"{INCOMPLETE}.\nThe grader itself failed (not your code); your instructor has been told the cause.",
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"dl3": {**results.metadata, "incomplete": results.incomplete}},
+    }
+
+
+def gradescope_json(results: Results) -> dict:
+    """Gradescope's results.json; hidden checks only in their own ``after_due_date`` tests."""
+    if results.incomplete:
+        return incomplete_json(results)
+    return {
+        "extra_data": {"dl3": results.metadata},
         "score": results.score,
         "execution_time": int(round(results.execution_time)),
         "output": summary_text(results),
@@ -168,6 +234,8 @@ def write_gradescope(results: Results, path: Path) -> None:
 def validate_gradescope(data: dict) -> list[str]:
     """Problems with a results.json document (empty when it is valid); the kit's tests use it."""
     problems = []
+    if "score" not in data and "tests" not in data and INCOMPLETE in str(data.get("output")):
+        return []   # the kit's "grading could not complete" form: no score on purpose
     for key, types in (("score", (int, float)), ("execution_time", (int, float)), ("output", str),
                        ("tests", list)):
         if not isinstance(data.get(key), types):
@@ -192,4 +260,6 @@ def validate_gradescope(data: dict) -> list[str]:
 
 
 def as_dict(results: Results) -> dict:
-    return {"score": results.score, "max_score": results.max_score, "tests": [asdict(t) for t in results.tests]}
+    return {"score": None if results.incomplete else results.score, "max_score": results.max_score,
+            "incomplete": results.incomplete, "metadata": results.metadata,
+            "tests": [asdict(t) for t in results.tests]}

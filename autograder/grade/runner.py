@@ -1,14 +1,24 @@
 """``python -m autograder grade``: grade one submission end to end.
 
-1. ``submission.read_submission`` finds the exercise files (nothing else is used).
-2. They are written to a private scratch directory, and a *judge* — ``pytest`` with
-   the kit's plugin in ``--sandbox`` mode, in a fresh process — runs every visible and
-   hidden test of the parts present. The judge never imports the student's code: each
-   call runs in a sandboxed worker (``sandbox.py``).
-3. After the judge has exited and every process it left has been killed, this
-   process (the only one that writes results) merges the judge's scores with the
-   exercise specs: every check of every exercise gets an entry; absent parts score
-   0 with a message saying so; a check the judge did not report scores 0.
+This process is the *supervisor*: it never imports TensorFlow or the student's code,
+so it stays small and outlives whatever else the box's kernel kills. Its steps, in order:
+
+1. ``read_submission`` finds the exercise files (nothing else is used).
+2. ``plan_run`` reads the box (``box.py``: memory limit, CPU quota, affinity) and makes
+   the plan: how many exercise modules are graded at once, whether workers start early,
+   how much memory the student's process gets.
+3. ``judge_units``: each exercise module present is one *unit*: a judge — ``pytest`` with
+   the kit's plugin in ``--sandbox`` mode, in a fresh process — runs that module's visible
+   and hidden tests; the student's code runs in a sandboxed worker beside it. Units run
+   one at a time in a small box (a judge's memory is returned to the box when it exits),
+   several at once where memory and CPUs allow.
+4. After every judge has exited and every process left behind has been killed, the
+   supervisor (the only process that writes results) merges the scores with the specs.
+
+A failure of the grader — a judge killed by the kernel, a sandbox that cannot start,
+TensorFlow that cannot load — is never the student's score: the results say "grading
+could not complete — this is not your score" and carry no score (``Results.incomplete``),
+and the command exits non-zero.
 """
 
 from __future__ import annotations
@@ -22,15 +32,21 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from autograder.config import KIT_ROOT, LIMITS_ENV, data_dir
+from autograder.grade.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
+from autograder.grade.limits import Limits, load_unit_seconds
+from autograder.grade.privileges import IsolationError, isolated_run, isolation_warnings
+from autograder.grade.processes import anon_mb, harden_judge, kill_descendants, tree_pids
 from autograder.grade.results import Results, TestResult
-from autograder.grade.sandbox import Limits, harden_judge, kill_descendants
 from autograder.grade.submission import Submission, SubmissionError, read_submission
 from autograder.specs import Exercise, all_exercises
 
-KIT_ROOT = Path(__file__).resolve().parent.parent.parent
+GRADER_FAILURE_STATUS = "grader failure"
+RESULTS_MARGIN = 30.0   # seconds kept at the end of the run for the supervisor
 
 
 class GradeError(Exception):
@@ -41,10 +57,21 @@ class GradeError(Exception):
 class Options:
     limits: Limits
     test_timeout: float = 1800.0     # judge-side cap per test (training included), pytest-timeout
-    total_timeout: float = 7200.0    # the whole judge run
+    total_timeout: float = 7200.0    # the whole grading run
     kit_root: Path = KIT_ROOT
     keep: bool = False               # keep the scratch directory (debugging)
     training: bool = True            # False: skip the checks that train models (they score 0, "not run")
+    units: int | None = None         # exercise modules graded at once (default: from the plan)
+    memory_share_mb: int | None = None   # plan with at most this much memory (a batch's share of the host)
+    allow_same_user: bool = False    # not root: grade anyway, student code as this user (issue 10)
+
+
+@dataclass
+class UnitOutcome:
+    exercise: Exercise
+    judged: dict | None              # the judge's score JSON, or None when the judge did not finish
+    failure: str = ""                # why not (the grader's failure)
+    seconds: float = 0.0
 
 
 def test_files(exercise: Exercise, kit_root: Path) -> list[Path]:
@@ -63,22 +90,77 @@ def _name(exercise: Exercise, index: int, check) -> tuple[str, str]:
     return label, f"{number}.{index}" if number else str(index)
 
 
-def _run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Options) -> tuple[dict | None, str]:
-    """Run the judge; its score JSON (or None) and, when it failed, why.
+# --------------------------------------------------------------------------
+# Plan
+
+
+def plan_run(options: Options, box: Box | None = None) -> tuple[Plan, Limits]:
+    """The plan for this box, and the limits the judges get (the plan may lower the student's memory)."""
+    box = box or read_box()
+    if options.memory_share_mb and (box.memory_mb is None or options.memory_share_mb < box.memory_mb):
+        box = replace(box, memory_bytes=options.memory_share_mb * 2**20)
+    plan = make_plan(box, options.limits.memory_mb, options.units)
+    limits = replace(options.limits, memory_mb=plan.student_memory_mb, cpus=plan.cpus, prestart=plan.prestart,
+                     release_before_training=plan.release_before_training,
+                     data_dir=data_dir(options.limits.data_dir),
+                     # the student's calls end in time for the supervisor to write the results
+                     run_deadline=time.time() + max(options.total_timeout - RESULTS_MARGIN, 1.0))
+    return plan, limits
+
+
+class PeakSampler:
+    """Samples the resident anonymous memory of this process and all its descendants."""
+
+    def __init__(self, every: float = 0.25):
+        self.every, self.peak_mb = every, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, sum(anon_mb(p) for p in tree_pids(os.getpid())))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "PeakSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+
+# --------------------------------------------------------------------------
+# Judges
+
+
+def _judge_command(files: list[Path], student_dir: Path, options: Options, score_fd: int,
+                   checks: list[str] | None = None) -> list[str]:
+    return [sys.executable, "-m", "pytest", *map(str, files), "--rootdir", str(options.kit_root),
+            "-c", str(options.kit_root / "pyproject.toml"), "--sandbox", "--target", str(student_dir),
+            "--score-json", f"/dev/fd/{score_fd}", "-q", "-p", "no:cacheprovider",
+            "--timeout", str(int(options.test_timeout)), "-W", "ignore"] + \
+        ([] if options.training else ["-m", "not training"]) + \
+        (["--checks", ",".join(checks)] if checks else [])
+
+
+def _judge_env(limits: Limits) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DL3_TARGET", "PYTEST_ADDOPTS", "PYTHONPATH")}
+    env.update({LIMITS_ENV: limits.to_env(), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1"})
+    if limits.data_dir:
+        env["DL3_DATA_DIR"] = str(limits.data_dir)
+    return env
+
+
+def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Options, limits: Limits,
+              timeout: float, checks: list[str] | None = None) -> tuple[dict | None, str]:
+    """Run one judge; its score JSON (or None) and, when it failed, why.
 
     The judge writes its scores into a pipe this process reads (``--score-json /dev/fd/N``),
     not into a file a student's process could find and rewrite.
     """
     read_fd, write_fd = os.pipe()
-    args = [sys.executable, "-m", "pytest", *map(str, files), "--rootdir", str(options.kit_root),
-            "-c", str(options.kit_root / "pyproject.toml"), "--sandbox", "--target", str(student_dir),
-            "--score-json", f"/dev/fd/{write_fd}", "-q", "-p", "no:cacheprovider",
-            "--timeout", str(int(options.test_timeout)), "-W", "ignore"] + \
-        ([] if options.training else ["-m", "not training"])
-    env = {k: v for k, v in os.environ.items() if k not in ("DL3_TARGET", "PYTEST_ADDOPTS", "PYTHONPATH")}
-    env.update({"DL3_SANDBOX_LIMITS": options.limits.to_env(), "TF_CPP_MIN_LOG_LEVEL": "3",
-                "PYTHONDONTWRITEBYTECODE": "1"})
-    log = scratch / "judge.log"
+    log = scratch / f"judge-{files[0].stem}-{checks[0] if checks else 'all'}.log"
     received = bytearray()
 
     def read_scores() -> None:
@@ -89,22 +171,26 @@ def _run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opt
     reader = threading.Thread(target=read_scores, daemon=True)
     with open(log, "wb") as out:
         try:
-            proc = subprocess.Popen(args, cwd=options.kit_root, env=env, stdin=subprocess.DEVNULL, stdout=out,
+            proc = subprocess.Popen(_judge_command(_args_file(files, scratch), student_dir, options, write_fd),
+                                cwd=options.kit_root,
+                                    env=_judge_env(limits), stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_fd,))
         finally:
             os.close(write_fd)
         reader.start()
         try:
-            code = proc.wait(timeout=options.total_timeout)
+            code = proc.wait(timeout=max(timeout, 1.0))
             why = ""
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             code, why = None, f"the grading run exceeded its overall time limit ({options.total_timeout:g} s)"
-    kill_descendants()  # whatever the judge or the student's code left behind (we are their subreaper)
     reader.join(timeout=10)
-    if code not in (0, 1):   # pytest: 0 all passed, 1 some failed; anything else is not a finished run
+    if code not in (0, 1, 5):   # pytest: 0 all passed, 1 some failed, 5 no test selected; else not finished
         tail = log.read_text(errors="replace")[-3000:]
+        if code is not None and code < 0:
+            why = (f"the grader's judge process was killed ({signal.Signals(-code).name}"
+                   f"{' — most likely the box ran out of memory' if code == -signal.SIGKILL else ''})")
         return None, why or f"the grader's test run failed (exit status {code}):\n{tail}"
     try:
         return json.loads(received.decode("utf-8")), ""
@@ -112,79 +198,209 @@ def _run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opt
         return None, f"the grader's test run left no readable scores ({exc})"
 
 
+def _args_file(files: list[Path], scratch: Path) -> list[str]:
+    """The test files as pytest's ``@file`` argument: hidden tests' paths stay off ``/proc/*/cmdline``."""
+    fd, path = tempfile.mkstemp(prefix="judge-", suffix=".args", dir=scratch)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("".join(f"{f}\n" for f in files))
+    return [f"@{path}"]
+
+
+def group_units(units: list[Exercise], groups: int, weights: dict[str, float]) -> list[list[Exercise]]:
+    """``units`` in ``groups`` judges of about equal cost (longest first, each to the lightest group)."""
+    bins: list[list[Exercise]] = [[] for _ in range(max(1, min(groups, len(units))))]
+    load = [0.0] * len(bins)
+    for exercise in sorted(units, key=lambda e: -weights.get(e.name, 1.0)):
+        lightest = load.index(min(load))
+        bins[lightest].append(exercise)
+        load[lightest] += weights.get(exercise.name, 1.0)
+    order = {e.name: i for i, e in enumerate(units)}
+    return [sorted(b, key=lambda e: order[e.name]) for b in bins if b]
+
+
+def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options: Options, limits: Limits,
+                plan: Plan) -> list[UnitOutcome]:
+    """Grade every unit; the run's overall deadline bounds them all.
+
+    A small box grades one module per judge, one judge at a time: each judge's memory goes
+    back to the box when it exits. A roomy box runs ``units_at_once`` judges side by side,
+    each grading a share of the modules (one TensorFlow import per judge, not per module).
+    """
+    deadline = time.monotonic() + options.total_timeout
+    if plan.release_before_training:
+        groups = [[e] for e in units]
+    else:
+        groups = group_units(units, plan.units_at_once, load_unit_seconds(limits.costs_file))
+
+    def one(group: list[Exercise]) -> list[UnitOutcome]:
+        started = time.monotonic()
+        files = [f for e in group for f in test_files(e, options.kit_root)]
+        if not files:
+            return [UnitOutcome(e, {"tests": []}) for e in group]
+        runs = judge_runs(group, plan, options.training)
+        judged: dict | None = {"tests": []}
+        failure = ""
+        for checks in runs:
+            part, failure = run_judge(files, student_dir, scratch, options, limits, deadline - time.monotonic(),
+                                      checks)
+            if part is None:
+                judged = None
+                break
+            judged = _combine(judged, part)
+        return [UnitOutcome(e, judged, failure, time.monotonic() - started) for e in group]
+
+    with ThreadPoolExecutor(max_workers=max(1, plan.units_at_once)) as pool:
+        outcomes = [o for batch in pool.map(one, groups) for o in batch]
+    kill_descendants()  # whatever the judges or the student's code left behind (we are their subreaper)
+    return outcomes
+
+
+def judge_runs(group: list[Exercise], plan: Plan, training: bool) -> list[list[str] | None]:
+    """The judges a unit needs: one for everything, or (small box) the quick checks, then each training check.
+
+    A judge that has trained a model keeps most of that memory until it exits, so in a small
+    box each training check gets a fresh judge, which stops the student's process before it
+    trains and needs it no more afterwards.
+    """
+    if not plan.release_before_training:
+        return [None]
+    quick = [c.name for e in group for c in e.checks if not c.training]
+    heavy = [c.name for e in group for c in e.checks if c.training] if training else []
+    return ([quick] if quick else []) + [[name] for name in heavy]
+
+
+def _combine(judged: dict, part: dict) -> dict:
+    """Two judges' score JSON as one (their tests, and the student's CPU per check)."""
+    return {**judged, "tests": judged.get("tests", []) + part.get("tests", []),
+            "student_cpu": {**(judged.get("student_cpu") or {}), **(part.get("student_cpu") or {})}}
+
+
+# --------------------------------------------------------------------------
+# The run
+
+
 def grade(path: Path, options: Options) -> Results:
     """Grade the submission at ``path``; raises GradeError when it cannot be read at all."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), _cpu_of_run()
     harden_judge()
     try:
         sub = read_submission(Path(path))
     except SubmissionError as exc:
         raise GradeError(str(exc)) from None
+    box = read_box()
+    plan, limits = plan_run(options, box)
     exercises = all_exercises()
+    try:
+        with isolated_run(options.allow_same_user, options.kit_root) as (user, isolation):
+            results, sampler, outcomes = _grade_isolated(sub, exercises, options, replace(limits, user=user), plan)
+    except IsolationError as exc:
+        raise GradeError(str(exc)) from None
+    results.execution_time = time.monotonic() - started
+    results.metadata = _metadata(box, plan, limits, sampler.peak_mb, outcomes, cpu_started)
+    results.metadata["isolation"] = isolation
+    return results
+
+
+def _grade_isolated(sub: Submission, exercises: dict[str, Exercise], options: Options, limits: Limits,
+                    plan: Plan) -> tuple[Results, "PeakSampler", list[UnitOutcome]]:
+    """Grade ``sub`` with the run's isolation in force (``limits.user``: its sandbox user)."""
     scratch = Path(tempfile.mkdtemp(prefix="dl3-grade-"))
     os.chmod(scratch, 0o700)
     try:
         student_dir = scratch / "submission"
         student_dir.mkdir()
-        gradable = [e for e in exercises.values()
-                    if e.module in sub.parts and sub.parts[e.module].source is not None]
-        for exercise in gradable:
+        units = [e for e in exercises.values() if e.module in sub.parts and sub.parts[e.module].source is not None]
+        for exercise in units:
             (student_dir / exercise.filename).write_bytes(sub.parts[exercise.module].source)
-        files = [f for e in gradable for f in test_files(e, options.kit_root)]
-        judged, failure = ({"tests": []}, "") if not files else _run_judge(files, student_dir, scratch, options)
-        results = _merge(sub, exercises, judged, failure, options.training)
+        with PeakSampler() as sampler:
+            outcomes = judge_units(units, student_dir, scratch, options, limits, plan)
+        results = merge(sub, exercises, outcomes, options.training)
     finally:
         if not options.keep:
             shutil.rmtree(scratch, ignore_errors=True)
-    results.execution_time = time.monotonic() - started
-    return results
+    return results, sampler, outcomes
 
 
-def _merge(sub: Submission, exercises: dict[str, Exercise], judged: dict | None, failure: str,
-           options_training: bool = True) -> Results:
+def _cpu_of_run() -> float:
+    usage = os.times()
+    return usage.user + usage.system + usage.children_user + usage.children_system
+
+
+def _metadata(box: Box, plan: Plan, limits: Limits, peak_mb: float, outcomes: list[UnitOutcome],
+              cpu_started: float) -> dict:
+    return {
+        "box": {"memory_mb": box.memory_mb, "cpu_quota": box.cpu_quota, "affinity": box.affinity,
+                "cgroup_version": box.cgroup_version, "described": box.describe()},
+        "plan": {"units_at_once": plan.units_at_once, "prestart": plan.prestart,
+                 "release_before_training": plan.release_before_training,
+                 "student_memory_mb": plan.student_memory_mb},
+        "limits": {"time_limit_cpu_s": limits.time_limit, "import_time_limit_cpu_s": limits.import_time_limit,
+                   "idle_seconds": limits.idle_seconds, "student_memory_mb": limits.memory_mb},
+        "peak_resident_mb": round(peak_mb, 1),
+        "box_memory": cgroup_peak_mb(box),
+        "cpu_seconds": round(_cpu_of_run() - cpu_started, 1),
+        "units": {o.exercise.name: round(o.seconds, 1) for o in outcomes},
+        "student_cpu": {k: v for o in outcomes for k, v in ((o.judged or {}).get("student_cpu") or {}).items()},
+    }
+
+
+def merge(sub: Submission, exercises: dict[str, Exercise], outcomes: list[UnitOutcome],
+          training: bool = True) -> Results:
+    """Every check of every exercise gets an entry; a grader failure anywhere makes the run incomplete."""
     results = Results(notes=list(sub.notes))
     if sub.problem:
         results.notes.append(sub.problem)
+    by_exercise = {o.exercise.name: o for o in outcomes}
     by_check: dict[tuple[str, str], dict] = {}
-    for test in (judged or {}).get("tests", []):
-        by_check.setdefault((test.get("exercise"), test.get("check")), test)
+    for outcome in outcomes:
+        for test in (outcome.judged or {}).get("tests", []):
+            by_check.setdefault((test.get("exercise"), test.get("check")), test)
     for exercise in exercises.values():
         part = sub.parts.get(exercise.module)
         if part is not None:
             results.graded_files[exercise.module] = part.origin + (" (unreadable)" if part.problem else "")
         for index, check in enumerate(exercise.checks, start=1):
-            name, number = _name(exercise, index, check)
-            entry = TestResult(exercise=exercise.name, check=check.name, name=name, number=number, score=0.0,
-                               max_score=float(check.points), status="failed", output="", hidden=check.hidden)
-            if sub.problem:
-                entry.kind, entry.output = "unreadable", f"{sub.problem}: this check scores 0"
-            elif part is None:
-                entry.kind = "absent"
-                entry.output = (f"{exercise.filename} (or {exercise.module}.ipynb) is not in your submission: "
-                                f"this part scores 0")
-            elif part.problem:
-                entry.kind, entry.output = "unreadable", f"{part.problem}: this part scores 0"
-            elif judged is None:
-                entry.kind = "not run"
-                entry.output = f"this check could not be run: {failure}".strip()
-            else:
-                test = by_check.get((exercise.name, check.name))
-                if test is None:
-                    entry.kind = "not run"
-                    entry.output = ("this check did not run (training checks were skipped in this grading run)"
-                                    if check.training and not options_training else
-                                    "this check did not run (the grader has no test for it); it scores 0")
-                else:
-                    passed = test.get("status") == "passed"
-                    entry.status = "passed" if passed else "failed"
-                    entry.score = float(check.points) if passed else 0.0
-                    entry.kind = "graded" if test.get("status") in ("passed", "failed") else str(test.get("status"))
-                    entry.output = clean_message(str(test.get("message") or ""))
-                    entry.duration = float(test.get("duration") or 0.0)
-                    if test.get("status") == "skipped":
-                        entry.output = f"skipped: {entry.output}"
-            results.tests.append(entry)
+            results.tests.append(_entry(sub, exercise, index, check, by_exercise.get(exercise.name),
+                                        by_check.get((exercise.name, check.name)), training))
+    failures = [f"{o.exercise.title}: {o.failure}" for o in outcomes if o.judged is None]
+    failures += [f"{t.name}: {t.output}" for t in results.tests if t.kind == GRADER_FAILURE_STATUS]
+    if failures:
+        results.incomplete = "\n".join(failures)
     return results
+
+
+def _entry(sub: Submission, exercise: Exercise, index: int, check, outcome: UnitOutcome | None,
+           test: dict | None, training: bool) -> TestResult:
+    name, number = _name(exercise, index, check)
+    entry = TestResult(exercise=exercise.name, check=check.name, name=name, number=number, score=0.0,
+                       max_score=float(check.points), status="failed", output="", hidden=check.hidden)
+    part = sub.parts.get(exercise.module)
+    if sub.problem:
+        entry.kind, entry.output = "unreadable", f"{sub.problem}: this check scores 0"
+    elif part is None:
+        entry.kind = "absent"
+        entry.output = (f"{exercise.filename} (or {exercise.module}.ipynb) is not in your submission: "
+                        f"this part scores 0")
+    elif part.problem:
+        entry.kind, entry.output = "unreadable", f"{part.problem}: this part scores 0"
+    elif outcome is None or outcome.judged is None:
+        entry.kind = "not run"
+        entry.output = "this check could not be run: grading did not complete (the grader's failure)"
+    elif test is None:
+        entry.kind = "not run"
+        entry.output = ("this check did not run (training checks were skipped in this grading run)"
+                        if check.training and not training else
+                        "this check did not run (the grader has no test for it); it scores 0")
+    else:
+        passed = test.get("status") == "passed"
+        entry.status = "passed" if passed else "failed"
+        entry.score = float(check.points) if passed else 0.0
+        entry.kind = "graded" if test.get("status") in ("passed", "failed") else str(test.get("status"))
+        entry.output = clean_message(str(test.get("message") or ""))
+        entry.duration = float(test.get("duration") or 0.0)
+        if test.get("status") == "skipped":
+            entry.output = f"skipped: {entry.output}"
+    return entry
 
 
 def clean_message(message: str) -> str:
@@ -196,3 +412,42 @@ def clean_message(message: str) -> str:
     if "Timeout" in text and "Failed: Timeout" in text:
         return "the grader's time limit for this check was exceeded"
     return text or "this check failed"
+
+
+def grade_and_write(submission: Path, results_path: Path, junit_path: Path | None, options: Options,
+                    quiet: bool = False) -> int:
+    """Grade, write the results file(s), print the student's summary; the command's exit status.
+
+    0 when grading completed (whatever the score); 3 when it could not complete (the grader's
+    failure: the results file then says so and carries no score, and stderr tells the
+    instructor the cause and the box size to pick).
+    """
+    from autograder.grade import results as formats
+
+    for out in [results_path] + ([junit_path] if junit_path else []):
+        if Path(out).is_dir():
+            raise GradeError(f"{out} is a directory, not a file to write")
+    result = grade(submission, options)
+    formats.write_gradescope(result, results_path)
+    if junit_path:
+        formats.write_atomically(junit_path, formats.junit_xml(result))
+    if not quiet:
+        print(formats.INCOMPLETE if result.incomplete else formats.summary_text(result), end="\n")
+    for line in isolation_warnings(result.metadata.get("isolation", {})):
+        print(line, file=sys.stderr)
+    if result.incomplete:
+        print(instructor_log(result), file=sys.stderr)
+        return 3
+    return 0
+
+
+def instructor_log(result: Results) -> str:
+    """What the instructor's log says when grading could not complete: the cause and what to change."""
+    meta = result.metadata
+    box = meta.get("box", {}).get("described", "unknown box")
+    peak = meta.get("peak_resident_mb")
+    return (f"dl3 grader: grading could not complete — no score was recorded.\n"
+            f"  cause: {result.incomplete}\n"
+            f"  box: {box}; peak resident memory of the run: {peak} MB\n"
+            f"  fix: give the autograder more memory (the kit grades in 768 MB with half a CPU; "
+            f"pick 1 GB or more if this repeats) and regrade this submission")

@@ -1,0 +1,181 @@
+"""Whose uid the student's code runs as, with which Python, and what it may reach.
+
+The engine's side of the isolation (see docs/isolation.md for what each setup gets):
+
+- ``sandbox_user(name)``: when the judge is root, the user the student's code runs as
+  (the grading run's leased ``dl3-sandbox-N``, see ``users.py``); never the judge's own
+  uid: a user that cannot run Python gets a grader-managed copy of the interpreter, and
+  where even that fails ``IsolationError`` says what to change. None when not root.
+- ``spawn_options``/``worker_python``/``give_to``: how ``worker_process.Worker`` starts the
+  child as that user, with an interpreter it can run, in directories only it can read.
+- ``guard_source()``: the text of ``netguard.py`` and ``fsguard.py`` plus the lines that
+  put both filters on the child before anything of the student's is imported.
+- ``probe_isolation``: what this host grants (seccomp, Landlock), found by a real child
+  as the sandbox user, for the results' metadata and the instructor's log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import pwd
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+from autograder.config import ALLOW_SAME_USER_ENV
+from autograder.grade.users import IsolationError, SandboxPython, grader_is_root, private_dir, sandbox_python
+
+__all__ = ["IsolationError", "sandbox_user", "spawn_options", "worker_python", "give_to", "guard_source",
+           "probe_isolation", "user_can_run_python"]
+
+HERE = Path(__file__).resolve().parent
+
+# Put after the guards' definitions in the child's source: both filters before the codec (numpy) and the
+# student's module are imported. argv of the child: -c, request fd, reply fd, import root, module.
+GUARD_CALLS = """
+import os as _g_os, sys as _g_sys
+DL3_NETWORK_FILTER = install_network_filter()
+DL3_FILE_FILTER = worker_file_filter(_g_sys.argv[3], _g_os.getcwd(), _g_os.environ.get("DL3_DATA_DIR"))
+del _g_os, _g_sys
+"""
+
+
+def user_can_run_python(user: pwd.struct_passwd) -> bool:
+    """Whether ``user`` can run this interpreter, or the grader's managed copy of it, with numpy."""
+    try:
+        worker_python(user)
+    except IsolationError:
+        return False
+    return True
+
+
+def sandbox_user(name: str | None) -> pwd.struct_passwd | None:
+    """The user the student's code runs as, or None (the judge is not root, or no user is asked for).
+
+    Raises ``IsolationError`` when the user does not exist or cannot be given a Python it can run:
+    a root judge never falls back to running student code as itself.
+    """
+    if not grader_is_root() or not name:
+        return None
+    try:
+        user = pwd.getpwnam(name)
+    except KeyError:
+        raise IsolationError(f"the sandbox user {name!r} does not exist (create it, or let the grader "
+                             f"lease one of its dl3-sandbox-N users)") from None
+    if user.pw_uid == 0:
+        raise IsolationError(f"the sandbox user {name!r} is root: student code would run with every privilege")
+    worker_python(user)
+    return user
+
+
+@functools.lru_cache(maxsize=None)
+def _python_for_uid(uid: int) -> SandboxPython:
+    return sandbox_python(pwd.getpwuid(uid))
+
+
+def worker_python(user: pwd.struct_passwd | None) -> SandboxPython:
+    """The interpreter (and the environment it needs) the student's process runs with."""
+    import sys
+
+    if user is None:   # this interpreter, with the library path it may need (a managed copy does)
+        library_path = os.environ.get("LD_LIBRARY_PATH")
+        return SandboxPython(sys.executable, {"LD_LIBRARY_PATH": library_path} if library_path else {})
+    return _python_for_uid(user.pw_uid)
+
+
+def spawn_options(user: pwd.struct_passwd | None) -> dict:
+    """``subprocess.Popen`` keyword arguments that start a process as ``user``."""
+    if user is None:
+        return {}
+    return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+
+
+def give_to(user: pwd.struct_passwd | None, *paths) -> None:
+    """Make ``paths`` (the student's import root and scratch directories) ``user``'s alone (0700)."""
+    for path in paths:
+        private_dir(Path(path), user)
+
+
+def guard_source() -> str:
+    """The guards' code and the calls that install them, to go first in the child's source."""
+    text = (HERE / "netguard.py").read_text() + "\n\n" + (HERE / "fsguard.py").read_text() + "\n" + GUARD_CALLS
+    return "\n".join(line for line in text.splitlines() if not line.startswith("from __future__")) + "\n\n"
+
+
+PROBE = """
+import json, socket
+network = install_network_filter()
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+    network = network or "a socket could still be opened"
+except PermissionError:
+    pass
+abi = landlock_abi()
+files = install_file_filter(["/usr"], [])
+print(json.dumps({"network": network, "files": files, "landlock_abi": abi}))
+"""
+
+
+def probe_isolation(user: pwd.struct_passwd | None) -> dict:
+    """What this host grants a student process: ``{"network": ..., "files": ...}`` in words, by a real try."""
+    python = worker_python(user)
+    source = "\n".join(line for line in ((HERE / "netguard.py").read_text() + "\n"
+                                         + (HERE / "fsguard.py").read_text() + PROBE).splitlines()
+                       if not line.startswith("from __future__"))
+    try:
+        done = subprocess.run([python.executable, "-I", "-c", source], capture_output=True, text=True, timeout=60,
+                              cwd="/", env={"PATH": "/usr/bin:/bin", **python.env}, **spawn_options(user))
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        found = {"network": f"the probe failed ({exc})", "files": "the probe failed", "landlock_abi": 0}
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    return {
+        "user": user.pw_name if user else f"{me} (the grader's own user: weaker isolation)",
+        "uid": user.pw_uid if user else os.geteuid(),
+        "separate_user": user is not None,
+        "python": python.executable,
+        "network": "blocked (seccomp filter)" if found["network"] is None else f"OFF: {found['network']}",
+        "files": ("own files only (Landlock ABI {}{})".format(found.get("landlock_abi"),
+                                                             " + a separate user" if user else "")
+                  if found["files"] is None else
+                  (f"a separate user and permissions (Landlock: {found['files']})" if user else
+                   f"OFF: same user as the grader, no Landlock ({found['files']})")),
+    }
+
+
+def isolation_warnings(isolation: dict) -> list[str]:
+    """Lines for the instructor's log when the isolation is weaker than the full setting."""
+    lines = []
+    if str(isolation.get("network", "")).startswith("OFF"):
+        lines.append(f"dl3 grader: network isolation was OFF for student code — {isolation['network'][5:]}")
+    if not isolation.get("separate_user"):
+        lines.append("dl3 grader: student code ran as the grader's own user (--allow-same-user)")
+    if str(isolation.get("files", "")).startswith("OFF"):
+        lines.append(f"dl3 grader: file isolation was OFF — {isolation['files'][5:]}")
+    return lines
+
+
+@contextlib.contextmanager
+def isolated_run(allow_same_user: bool = False, kit_root: Path | None = None) -> Iterator[tuple[str | None, dict]]:
+    """The isolation of one grading run: ``(sandbox user name or None, what it gets, for the metadata)``.
+
+    As root: leases a ``dl3-sandbox-N`` user for the whole run (held until the block ends, so no
+    concurrent grading on this host gets the same uid), makes sure it can run Python, makes the
+    kit's grader-only folders unreadable to others. Not root: only with ``allow_same_user`` (or
+    ``$DL3_ALLOW_SAME_USER=1``), else ``IsolationError``.
+    """
+    from autograder.grade.users import lease_user, protect_grader_paths, require_isolation
+
+    allow = allow_same_user or os.environ.get(ALLOW_SAME_USER_ENV) == "1"
+    require_isolation(allow)
+    if not grader_is_root():
+        yield None, probe_isolation(None)
+        return
+    with lease_user() as user:
+        worker_python(user)
+        if kit_root is not None:
+            protect_grader_paths(kit_root)
+        yield user.pw_name, probe_isolation(user)
