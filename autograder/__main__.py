@@ -89,7 +89,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                     data_dir=args.data_dir)
     options = Options(limits=limits, test_timeout=args.test_timeout, total_timeout=args.total_timeout,
                       training=not args.no_training, units=args.units, allow_same_user=args.allow_same_user,
-                      memory_share_mb=args.memory_share_mb)
+                      box_memory_mb=args.box_memory_mb)
     try:
         return grade_and_write(Path(args.submission), Path(args.results), Path(args.junit) if args.junit else None,
                                options, quiet=args.quiet)
@@ -192,8 +192,9 @@ def add_instructor_commands(sub) -> None:
                        help="resident memory of the student's processes (default 2048; a small box lowers it)")
     grade.add_argument("--units", type=int, default=None, metavar="N",
                        help="exercise modules graded at once (default: as the box's memory and CPUs allow)")
-    grade.add_argument("--memory-share-mb", type=int, default=None, metavar="MB",
-                       help="plan with at most this much of the box's memory (grade-batch sets it)")
+    grade.add_argument("--box-memory-mb", type=int, default=None, metavar="MB",
+                       help="plan for this much memory instead of the limit the grader detects (where the "
+                            "container's limit is not visible; grade-batch sets each grading's share)")
     grade.add_argument("--test-timeout", type=float, default=1800.0, metavar="S",
                        help="the grader's own cap per test, training included (default 1800)")
     grade.add_argument("--total-timeout", type=float, default=7200.0, metavar="S",

@@ -116,18 +116,18 @@ def already_graded(out: Path, task: Task) -> bool:
 
 
 def grade_one(student: str, submission: str, digest: str, timeout: float, kit_root: str = str(KIT_ROOT),
-              memory_share_mb: int | None = None) -> Outcome:
+              box_memory_mb: int | None = None) -> Outcome:
     """Grade one submission with ``python -m autograder grade`` in a fresh process group.
 
-    ``memory_share_mb``: this grading's share of the host when several run at once (it then
+    ``box_memory_mb``: this grading's share of the host when several run at once (it then
     grades its modules one at a time and plans its memory from the share).
     """
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dl3-batch-") as tmp:
         results_path = Path(tmp) / RESULTS
         command = [sys.executable, "-m", "autograder", "grade", submission, "--results", str(results_path)]
-        if memory_share_mb:
-            command += ["--units", "1", "--memory-share-mb", str(memory_share_mb)]
+        if box_memory_mb:
+            command += ["--units", "1", "--box-memory-mb", str(box_memory_mb)]
         env = {**os.environ, "PYTHONPATH": kit_root, "TF_CPP_MIN_LOG_LEVEL": "3"}
         proc = subprocess.Popen(command, cwd=kit_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
@@ -314,7 +314,7 @@ def _on_local_pool(tasks: list[Task], workers: int, timeout: float, share_mb: in
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: dict[Future, Task] = {
             pool.submit(grade_one, t.student, str(t.path.resolve()), t.digest, timeout,
-                        memory_share_mb=share_mb if workers > 1 else None): t
+                        box_memory_mb=share_mb if workers > 1 else None): t
             for t in tasks}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

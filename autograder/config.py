@@ -11,6 +11,7 @@ Environment variables (each name is spelled here only):
 | ``DL3_KERAS_ORIGIN`` | data layer | a mirror of Keras' dataset storage |
 | ``DL3_TARGET`` | pytest plugin | whose code the tests grade (``exercises``, ``solutions``, a folder) |
 | ``DL3_SANDBOX_LIMITS`` | judge | the sandbox's limits and plan, as JSON (the grader sets it) |
+| ``DL3_LEAN_KERAS`` | judge | import Keras without its optional packages first (the grader sets it in small boxes) |
 | ``DL3_GRADE_ARGS`` | Gradescope's ``run_autograder`` | extra ``grade`` options (shell only) |
 | ``DL3_ALLOW_SAME_USER`` | grader (``privileges.py``) | ``1``: a non-root grader grades anyway, student code as itself (``--allow-same-user``) |
 | ``DL3_SANDBOX_STATE`` | grader (``users.py``) | where the sandbox users' locks and the managed Python live (default ``/var/lib/dl3-sandbox``) |
@@ -29,6 +30,7 @@ KERAS_ORIGIN_ENV = "DL3_KERAS_ORIGIN"
 TARGET_ENV = "DL3_TARGET"
 LIMITS_ENV = "DL3_SANDBOX_LIMITS"
 GRADE_ARGS_ENV = "DL3_GRADE_ARGS"
+LEAN_KERAS_ENV = "DL3_LEAN_KERAS"
 ALLOW_SAME_USER_ENV = "DL3_ALLOW_SAME_USER"
 SANDBOX_STATE_ENV = "DL3_SANDBOX_STATE"
 

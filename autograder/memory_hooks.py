@@ -26,3 +26,32 @@ def forget(callback: Callable[[], None]) -> None:
 def heavy_work_starts() -> None:
     for callback in list(_CALLBACKS):
         callback()
+
+
+# Packages Keras imports at start-up only for optional features (plots, image files, pandas
+# frames, scikit-learn wrappers) the checks never use: about 75 MB of a small box's memory.
+# (The sandbox's worker does the same from its own source: it cannot import the kit.)
+KERAS_OPTIONAL = ("sklearn", "matplotlib", "IPython", "pandas", "PIL")
+
+
+class _Without:
+    """An import hook under which the KERAS_OPTIONAL packages are not there (while Keras starts)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in KERAS_OPTIONAL:
+            raise ModuleNotFoundError(f"{name} is not loaded while Keras starts", name=name)
+        return None
+
+
+def import_keras_lean() -> None:
+    """Import Keras now, without its optional packages (later imports of them still work)."""
+    import sys
+
+    if "keras" in sys.modules:
+        return
+    hook = _Without()
+    sys.meta_path.insert(0, hook)
+    try:
+        import keras  # noqa: F401
+    finally:
+        sys.meta_path.remove(hook)

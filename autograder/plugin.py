@@ -29,7 +29,7 @@ import pytest
 
 from autograder.checks.values import CheckFailure
 from autograder.datasets import DatasetNotFoundError
-from autograder.config import TARGET_ENV
+from autograder.config import LEAN_KERAS_ENV, TARGET_ENV
 from autograder.specs import Check, Exercise, all_exercises, get_exercise
 
 # A plugin object with this attribute set (see autograder.notebook_checks) supplies
@@ -95,6 +95,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--sandbox") and os.environ.get(LEAN_KERAS_ENV):
+        from autograder.memory_hooks import import_keras_lean
+
+        import_keras_lean()   # a judge in a small box: Keras without its optional packages
     config.addinivalue_line("markers", "graded(exercise, check): a graded check (use autograder.plugin.graded)")
     config.addinivalue_line("markers", "training: trains a model; deselect with -m 'not training'")
     config.stash[_RESULTS] = {}

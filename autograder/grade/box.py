@@ -34,6 +34,7 @@ SUPERVISOR_MB = 60           # the outer `grade` process (no TensorFlow)
 MARGIN_MB = 32               # kept free in a small box
 UNIT_MB = 1400               # one module graded at full speed: judge + worker + page cache, with room
 MIN_STUDENT_MB = 256         # never give the student's process less than this
+MIN_BOX_MB = 640             # below this a judge and a student's process (TensorFlow each) cannot both run
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class Plan:
     memory_mb: int              # the memory the plan was made for (the box's, or the host's)
     cpus: float
     box: str                    # Box.describe(), for the results' metadata
+    too_small: str | None = None  # why this box cannot grade at all (the grader refuses: not a score)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -188,9 +190,11 @@ def make_plan(box: Box, student_memory_mb: int | None = None, units: int | None 
     room = (memory_mb - SUPERVISOR_MB) // at_once - TF_PROCESS_MB
     allowed = max(MIN_STUDENT_MB, room - MARGIN_MB)
     student = min(student_memory_mb, allowed) if student_memory_mb else allowed
+    too_small = (f"the box has {memory_mb:,} MB of memory; grading needs at least {MIN_BOX_MB} MB "
+                 f"(768 MB recommended)") if memory_mb < MIN_BOX_MB else None
     return Plan(units_at_once=at_once, prestart=not small, release_before_training=small,
                 student_memory_mb=int(student), memory_mb=int(memory_mb), cpus=round(cpus, 3),
-                box=box.describe())
+                box=box.describe(), too_small=too_small)
 
 
 def cgroup_peak_mb(box: Box) -> dict:

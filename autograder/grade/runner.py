@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from autograder.config import KIT_ROOT, LIMITS_ENV, data_dir
+from autograder.config import KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, data_dir
 from autograder.grade.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
 from autograder.grade.limits import Limits, load_unit_seconds
 from autograder.grade.privileges import IsolationError, isolated_run, isolation_warnings
@@ -62,7 +62,7 @@ class Options:
     keep: bool = False               # keep the scratch directory (debugging)
     training: bool = True            # False: skip the checks that train models (they score 0, "not run")
     units: int | None = None         # exercise modules graded at once (default: from the plan)
-    memory_share_mb: int | None = None   # plan with at most this much memory (a batch's share of the host)
+    box_memory_mb: int | None = None   # plan for this memory instead of the detected limit (a batch's share)
     allow_same_user: bool = False    # not root: grade anyway, student code as this user (issue 10)
 
 
@@ -97,8 +97,8 @@ def _name(exercise: Exercise, index: int, check) -> tuple[str, str]:
 def plan_run(options: Options, box: Box | None = None) -> tuple[Plan, Limits]:
     """The plan for this box, and the limits the judges get (the plan may lower the student's memory)."""
     box = box or read_box()
-    if options.memory_share_mb and (box.memory_mb is None or options.memory_share_mb < box.memory_mb):
-        box = replace(box, memory_bytes=options.memory_share_mb * 2**20)
+    if options.box_memory_mb:
+        box = replace(box, memory_bytes=options.box_memory_mb * 2**20)
     plan = make_plan(box, options.limits.memory_mb, options.units)
     limits = replace(options.limits, memory_mb=plan.student_memory_mb, cpus=plan.cpus, prestart=plan.prestart,
                      release_before_training=plan.release_before_training,
@@ -144,9 +144,11 @@ def _judge_command(files: list[Path], student_dir: Path, options: Options, score
         (["--checks", ",".join(checks)] if checks else [])
 
 
-def _judge_env(limits: Limits) -> dict:
+def _judge_env(limits: Limits, files: list[Path]) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DL3_TARGET", "PYTEST_ADDOPTS", "PYTHONPATH")}
     env.update({LIMITS_ENV: limits.to_env(), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1"})
+    if limits.release_before_training and any("import keras" in f.read_text() for f in files):
+        env[LEAN_KERAS_ENV] = "1"
     if limits.data_dir:
         env["DL3_DATA_DIR"] = str(limits.data_dir)
     return env
@@ -171,10 +173,10 @@ def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opti
     reader = threading.Thread(target=read_scores, daemon=True)
     with open(log, "wb") as out:
         try:
-            proc = subprocess.Popen(_judge_command(_args_file(files, scratch), student_dir, options, write_fd),
-                                cwd=options.kit_root,
-                                    env=_judge_env(limits), stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_fd,))
+            proc = subprocess.Popen(_judge_command(_args_file(files, scratch), student_dir, options, write_fd, checks),
+                                    cwd=options.kit_root, env=_judge_env(limits, files), stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                    pass_fds=(write_fd,))
         finally:
             os.close(write_fd)
         reader.start()
@@ -313,7 +315,10 @@ def _grade_isolated(sub: Submission, exercises: dict[str, Exercise], options: Op
         for exercise in units:
             (student_dir / exercise.filename).write_bytes(sub.parts[exercise.module].source)
         with PeakSampler() as sampler:
-            outcomes = judge_units(units, student_dir, scratch, options, limits, plan)
+            if plan.too_small:   # refuse up front: a run that cannot fit would only be killed midway
+                outcomes = [UnitOutcome(e, None, plan.too_small) for e in units]
+            else:
+                outcomes = judge_units(units, student_dir, scratch, options, limits, plan)
         results = merge(sub, exercises, outcomes, options.training)
     finally:
         if not options.keep:

@@ -86,6 +86,39 @@ def _import_student(root, module_name):
     return module
 
 
+# Packages Keras imports at start-up only for optional features (plots, image files, pandas
+# frames, scikit-learn wrappers) the exercises never use: about 75 MB of a small box's memory.
+KERAS_OPTIONAL = ("sklearn", "matplotlib", "IPython", "pandas", "PIL")
+
+
+class _Without:
+    """An import hook under which the KERAS_OPTIONAL packages are not there (while Keras starts)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in KERAS_OPTIONAL:
+            raise ModuleNotFoundError(f"{name} is not loaded while Keras starts", name=name)
+        return None
+
+
+def _lean_keras_import(path):
+    """Import Keras before a module that uses it, without its optional packages; the student's own
+    imports of those packages still work afterwards (the hook is gone by then)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if "keras" not in handle.read():
+                return
+    except OSError:
+        return
+    hook = _Without()
+    sys.meta_path.insert(0, hook)
+    try:
+        import keras  # noqa: F401
+    except Exception:  # noqa: BLE001 - then the student's own import says what is wrong
+        pass
+    finally:
+        sys.meta_path.remove(hook)
+
+
 def _keras_seed(seed):
     if seed is None:
         return
@@ -133,6 +166,7 @@ def main():
     sys.argv = [module_name + ".py"]
     write_message(wfd, {"started": True}, [])
     try:
+        _lean_keras_import(os.path.join(root, module_name + ".py"))
         module = _import_student(root, module_name)
     except BaseException as exc:  # noqa: BLE001 - the student's import, anything may happen
         info = _failure(exc)
