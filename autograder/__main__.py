@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from autograder import config
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STUDENT_COMMANDS = ("prefetch", "pack")
 INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "student-bundle", "grade", "gradescope-bundle", "grade-batch",
@@ -128,7 +130,7 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
     from autograder import batch
 
     if args.allow_same_user:   # each grading is a `grade` child: it reads this (privileges.py)
-        os.environ["DL3_ALLOW_SAME_USER"] = "1"
+        os.environ[config.ALLOW_SAME_USER_ENV] = "1"
     try:
         summary = batch.run_batch(Path(args.submissions), Path(args.out), workers=args.workers,
                                   scheduler=args.scheduler, force=args.force, timeout=args.timeout)

@@ -32,6 +32,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from autograder.config import DATA_DIR_ENV, KERAS_ORIGIN_ENV
+from autograder.memory_hooks import release_memory
 
 HOUSING_SUBDIR = "scikit_learn_data"
 HOUSING_FILE = "cal_housing_py3.pkz"
@@ -389,7 +390,7 @@ def load_imdb(data_dir: str | os.PathLike | None = None, *, num_words: int | Non
     # give the rest back to the OS (a grader in a 768 MB box needs that memory back).
     x_train = [np.asarray(s, dtype=np.int64) for s in x_train]
     x_test = [np.asarray(s, dtype=np.int64) for s in x_test]
-    _return_memory()
+    release_memory()
 
     def limit(seq: list[int]) -> list[int]:
         if oov_char is not None:
@@ -402,17 +403,6 @@ def load_imdb(data_dir: str | os.PathLike | None = None, *, num_words: int | Non
         return out
 
     return (convert(x_train), y_train), (convert(x_test), y_test)
-
-
-def _return_memory() -> None:
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def load_imdb_word_index(data_dir: str | os.PathLike | None = None,

@@ -8,6 +8,8 @@ In-process runs register nothing, and the call does nothing.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 from typing import Callable
 
 _CALLBACKS: list[Callable[[], None]] = []
@@ -55,3 +57,12 @@ def import_keras_lean() -> None:
         import keras  # noqa: F401
     finally:
         sys.meta_path.remove(hook)
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap back to the OS (glibc's malloc_trim, where there is one)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

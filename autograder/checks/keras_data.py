@@ -11,9 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from autograder.checks.training import release_memory
 from autograder.datasets import load_cifar10, load_imdb, load_mnist
-from autograder.memory_hooks import heavy_work_starts
+from autograder.memory_hooks import heavy_work_starts, release_memory
 
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from autograder.checks.architecture import build_student_model
 from autograder.checks.values import CheckFailure, call_student
-from autograder.memory_hooks import heavy_work_starts
+from autograder.memory_hooks import heavy_work_starts, release_memory
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,6 @@ def seed_everything(seed: int) -> None:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-
-
-def release_memory() -> None:
-    """Collect garbage and hand freed heap back to the OS (glibc's malloc_trim, where there is one)."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def free_models() -> None:

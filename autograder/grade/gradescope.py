@@ -22,6 +22,8 @@ import os
 import zipfile
 from pathlib import Path
 
+from autograder import config
+
 DATA_FILES = ("SHA256SUMS", "mnist.npz", "cifar10.npz", "imdb.npz", "imdb_word_index.json",
               "scikit_learn_data/cal_housing_py3.pkz")
 KIT_TOP_FILES = ("pyproject.toml", "requirements.txt")
@@ -157,7 +159,7 @@ def bundle_files(root: Path) -> list[tuple[str, Path, int]]:
 
 def build_bundle(root: Path, out: Path, data_dir: str | None = None, grade_args: str = "") -> Path:
     """Write the Gradescope autograder zip to ``out``; ``grade_args``: options for every grading run."""
-    data = Path(data_dir or os.environ.get("DL3_DATA_DIR") or "")
+    data = Path(config.data_dir(data_dir) or "")
     missing = [name for name in DATA_FILES if not (data / name).is_file()]
     if not str(data) or missing:
         raise BundleError(f"the data directory {str(data) or '(none: set DL3_DATA_DIR or --data-dir)'} lacks "

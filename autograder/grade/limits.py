@@ -79,23 +79,21 @@ class Limits:
         return max(self.time_limit, COST_FACTOR * (reference_cpu or 0.0))
 
 
-def load_reference_costs(path: str | os.PathLike | None = None) -> dict[str, float]:
-    """``{"exercise/check": CPU seconds}`` of the reference solution (empty when not measured)."""
+def _costs_section(path: str | os.PathLike | None, section: str) -> dict[str, float]:
     file = Path(path) if path else REFERENCE_COSTS
     try:
         data = json.loads(file.read_text())
     except (OSError, ValueError):
         return {}
-    costs = data.get("checks", {}) if isinstance(data, dict) else {}
-    return {str(k): float(v) for k, v in costs.items() if isinstance(v, (int, float))}
+    values = data.get(section, {}) if isinstance(data, dict) else {}
+    return {str(k): float(v) for k, v in values.items() if isinstance(v, (int, float))}
+
+
+def load_reference_costs(path: str | os.PathLike | None = None) -> dict[str, float]:
+    """``{"exercise/check": CPU seconds}`` of the reference solution (empty when not measured)."""
+    return _costs_section(path, "checks")
 
 
 def load_unit_seconds(path: str | os.PathLike | None = None) -> dict[str, float]:
     """``{exercise: wall seconds}`` the reference took per exercise when measured (to balance judges)."""
-    file = Path(path) if path else REFERENCE_COSTS
-    try:
-        data = json.loads(file.read_text())
-    except (OSError, ValueError):
-        return {}
-    units = data.get("units", {}) if isinstance(data, dict) else {}
-    return {str(k): float(v) for k, v in units.items() if isinstance(v, (int, float))}
+    return _costs_section(path, "units")

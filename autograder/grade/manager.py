@@ -30,7 +30,8 @@ from autograder.grade import codec
 from autograder.grade.limits import Limits, load_reference_costs
 from autograder.grade.models import apply_compile_config, rebuild_model
 from autograder.grade.privileges import give_to, sandbox_user
-from autograder.grade.processes import harden_judge, kill_descendants, release_memory
+from autograder.grade.processes import harden_judge, kill_descendants
+from autograder.memory_hooks import release_memory
 from autograder.grade.worker_process import Meter, Overrun, Worker, WorkerDied
 
 START_TIMEOUT = 300.0   # wall seconds for the worker's interpreter to start (before the student's import)

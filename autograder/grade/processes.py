@@ -106,13 +106,3 @@ def tree_usage(pid: int) -> tuple[float, float]:
     pids = tree_pids(pid)
     return sum(cpu_seconds(p) for p in pids), sum(anon_mb(p) for p in pids)
 
-
-def release_memory() -> None:
-    """Collect garbage and hand the freed heap back to the OS (glibc's malloc_trim, where there is one)."""
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass

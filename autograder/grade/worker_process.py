@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from autograder.config import DATA_DIR_ENV
 from autograder.grade import codec
 from autograder.grade.limits import Limits
 from autograder.grade.privileges import give_to, guard_source, spawn_options, worker_python
@@ -125,10 +126,11 @@ class Worker:
                "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
                "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
-               # the worker builds models, it never trains: oneDNN's caches would only cost memory
-               "TF_ENABLE_ONEDNN_OPTS": "0", **python.env, **(extra_env or {})}
+               # the worker builds models, it never trains: oneDNN's caches and TensorFlow's
+               # thread pools would only cost memory and spin the CPU
+               "TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", **python.env, **(extra_env or {})}
         if limits.data_dir:
-            env["DL3_DATA_DIR"] = str(limits.data_dir)
+            env[DATA_DIR_ENV] = str(limits.data_dir)
         try:
             self.proc = subprocess.Popen(
                 [python.executable, "-I", "-c", source, str(req_r), str(rep_w), str(root), module],
