@@ -40,6 +40,7 @@ VISIBLE_ONLY = "visible checks only — hidden checks run at grading"
 
 _GRADED = pytest.StashKey[tuple]()
 _RESULTS = pytest.StashKey[dict]()
+_MODULES = pytest.StashKey[set]()
 _MISSING_DATA = pytest.StashKey[dict]()  # first line -> the full error, printed once after the score table
 MISSING_DATA_NOTE = "(how to fix it: see 'Missing data' after the score table)"
 
@@ -168,7 +169,8 @@ def submission(request: pytest.FixtureRequest, load_target) -> ModuleType:
         from autograder.grade.proxy import open_submission
 
         key = f"{exercise[0].name}/{exercise[1].name}"
-        with open_submission(request.config, exercise[0], target_dir(request.config), key) as proxy:
+        modules = request.config.stash.get(_MODULES, None)
+        with open_submission(request.config, exercise[0], target_dir(request.config), key, modules) as proxy:
             yield proxy
         return
     yield _crossing(request.config, exercise[0].module, load_target(exercise[0].module))
@@ -217,6 +219,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         chosen = [i for i in items if _graded_info(i) is not None and _graded_info(i)[1].name in names]
         config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
         items[:] = chosen
+    # the exercise modules this run grades (the sandbox starts their processes, and no others)
+    config.stash[_MODULES] = {info[0].module for info in map(_graded_info, items) if info is not None}
 
 
 def _chain(exc: BaseException | None):

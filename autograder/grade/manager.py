@@ -221,12 +221,14 @@ class SandboxManager:
             self._discard(module)
 
     # workers --------------------------------------------------------------
-    def prestart(self) -> None:
-        """Start a worker for every exercise file now, so the imports overlap with grading (roomy boxes only)."""
+    def prestart(self, modules: set[str] | None = None) -> None:
+        """Start a worker for each exercise file this judge grades (``modules``; None: every one) now,
+        so the imports overlap with grading (roomy boxes only)."""
         if not self.limits.prestart:
             return
         for path in sorted(self.root.glob("*.py")):
-            if path.stem not in self.workers and path.stem not in self.import_failures:
+            wanted = modules is None or path.stem in modules
+            if wanted and path.stem not in self.workers and path.stem not in self.import_failures:
                 self._spawn(path.stem)
 
     def _spawn(self, module: str) -> Worker:

@@ -62,12 +62,16 @@ def session_manager(config) -> SandboxManager | None:
 
 
 @contextlib.contextmanager
-def open_submission(config, exercise, target: Path, check_key: str | None = None) -> Iterator[SubmissionProxy]:
-    """The ``submission`` fixture's sandboxed branch: a proxy for ``exercise``'s module during one test."""
+def open_submission(config, exercise, target: Path, check_key: str | None = None,
+                    modules: set[str] | None = None) -> Iterator[SubmissionProxy]:
+    """The ``submission`` fixture's sandboxed branch: a proxy for ``exercise``'s module during one test.
+
+    ``modules``: the exercise modules this judge grades (their processes may start early).
+    """
     manager = _MANAGERS.get(id(config))
     if manager is None:
         manager = _MANAGERS[id(config)] = SandboxManager(target)
-        manager.prestart()
+        manager.prestart(modules)
 
         def close():
             _MANAGERS.pop(id(config), None)
