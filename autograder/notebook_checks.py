@@ -83,22 +83,14 @@ class NamespaceTarget:
         yield
         if call.excinfo is None or call.when == "teardown":
             return
-        from autograder.plugin import missing_data_errors
+        from autograder.plugin import exception_chain, missing_data_errors
 
         self.missing_data += missing_data_errors(call.excinfo)
-        frames = [frame for exc in _chain(call.excinfo.value) for frame in traceback.extract_tb(exc.__traceback__)
-                  if frame.filename in self.student_files]
+        frames = [frame for exc in exception_chain(call.excinfo.value)
+                  for frame in traceback.extract_tb(exc.__traceback__) if frame.filename in self.student_files]
         if frames and not self.where:
             frame = frames[-1]
             self.where = f"in your function `{frame.name}`, line {frame.lineno}: {(frame.line or '').strip()}"
-
-
-def _chain(exc: BaseException | None):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
 
 
 def check_file_candidates(module: str, hidden: bool) -> list[Path]:

@@ -223,7 +223,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[_MODULES] = {info[0].module for info in map(_graded_info, items) if info is not None}
 
 
-def _chain(exc: BaseException | None):
+def exception_chain(exc: BaseException | None):
+    """``exc`` and the exceptions it was raised from or during, each once."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -243,7 +244,7 @@ def _unimplemented_function(excinfo: pytest.ExceptionInfo, exercise: Exercise) -
 
 def describe_failure(excinfo: pytest.ExceptionInfo, exercise: Exercise) -> tuple[str, str] | None:
     """(status, student-facing text) for the kit's known kinds of failure; None for others."""
-    chain = list(_chain(excinfo.value))
+    chain = list(exception_chain(excinfo.value))
     for exc in chain:
         if type(exc).__name__ == "GraderFailure" and type(exc).__module__ == "autograder.grade.manager":
             return "grader failure", str(exc)   # the grader's own failure: never the student's score
@@ -263,7 +264,7 @@ def describe_failure(excinfo: pytest.ExceptionInfo, exercise: Exercise) -> tuple
 
 def missing_data_errors(excinfo: pytest.ExceptionInfo | None) -> list[str]:
     """The full text (where the kit looked, the fix) of each missing-dataset error behind a failure."""
-    return [str(e) for e in _chain(excinfo.value)
+    return [str(e) for e in exception_chain(excinfo.value)
             if isinstance(e, DatasetNotFoundError)] if excinfo is not None else []
 
 
