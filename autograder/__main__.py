@@ -17,7 +17,7 @@ from autograder import config
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STUDENT_COMMANDS = ("prefetch", "pack")
 INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "student-bundle", "grade", "gradescope-bundle", "grade-batch",
-                       "reference-costs")
+                       "reference-costs", "class-report")
 
 
 def full_kit() -> bool:
@@ -142,6 +142,20 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_class_report(args: argparse.Namespace) -> int:
+    from autograder import report
+
+    try:
+        files = report.make_report(Path(args.graded), Path(args.out), Path(args.previous) if args.previous else None,
+                                   args.assignment)
+    except (report.ReportError, report.PreviousReportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    page = Path(args.out) / "report.html"
+    print(f"wrote {', '.join(p.name for p in files)} in {args.out}; open {page} in a browser")
+    return 0
+
+
 def build_parser(instructor: bool | None = None) -> argparse.ArgumentParser:
     """The parser: student commands always, instructor commands in the full kit only."""
     instructor = full_kit() if instructor is None else instructor
@@ -239,6 +253,14 @@ def add_instructor_commands(sub) -> None:
     many.add_argument("--timeout", type=float, default=3600.0, metavar="S",
                       help="cap on one submission's grading (default 3600)")
     many.set_defaults(func=cmd_grade_batch)
+
+    report = sub.add_parser("class-report", help="what a graded class got wrong: report.html, report.json, CSVs")
+    report.add_argument("graded", help="a grade-batch output directory, or an nbgrader course after autograde")
+    report.add_argument("--out", required=True, help="where report.html, report.json and the CSVs go")
+    report.add_argument("--previous", default=None, metavar="REPORT_JSON",
+                        help="an earlier report.json: also show what changed since then")
+    report.add_argument("--assignment", default="dl3", help="the nbgrader assignment (default dl3)")
+    report.set_defaults(func=cmd_class_report)
 
 
 def known_errors() -> tuple[type[Exception], ...]:

@@ -20,6 +20,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import re
 import tempfile
 import traceback
 import types
@@ -27,7 +28,10 @@ from pathlib import Path
 
 import pytest
 
+from autograder.checks import mistakes
 from autograder.specs import get_exercise
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 KIT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = KIT_DIR.parent
@@ -42,17 +46,20 @@ class CheckFailed(AssertionError):
     traceback through the kit.
     """
 
-    def __init__(self, message: str, headline: str = "", where: str = ""):
+    def __init__(self, message: str, headline: str = "", where: str = "", mistake: str | None = None):
         super().__init__(message)
         self.message = message
         self.headline = headline
         self.where = where
+        self.mistake = mistake
 
     def render(self) -> list[str]:
         lines = [self.headline] if self.headline else []
         lines += self.message.splitlines()
         if self.where:
             lines.append(self.where)
+        if self.mistake:   # the named mistake: the class report counts these (parse_check_output)
+            lines.append(f"mistake: {self.mistake}")
         return lines
 
     def _render_traceback_(self) -> list[str]:
@@ -150,8 +157,28 @@ def run_check(exercise_name: str, check_name: str, namespace: dict) -> None:
         raise CheckFailed(f"the check {check_name!r} did not run")
     result = results[0]
     if result["status"] != "passed":
-        headline = f"✗ {check_name}: {result['status']} (0 of {_points(check.points)})"
+        failure = result.get("failure") or mistakes.WRONG_ANSWER
+        headline = f"✗ {check_name}: {mistakes.KIND_WORDS.get(failure, failure)} (0 of {_points(check.points)})"
         message = "\n\n".join(dict.fromkeys(target.missing_data)) or result["message"]
         where = target.where if result["status"] == "failed" else ""  # "not implemented" names it already
-        raise CheckFailed(message, headline=headline, where=where)
+        raise CheckFailed(message, headline=headline, where=where, mistake=result.get("mistake"))
     print(f"✓ {check_name} passed ({_points(check.points)})")
+
+
+HEADLINE = re.compile(r"^✗ (?P<check>\w+): (?P<words>.+) \(0 of [\d.]+ points?\)$")
+MISTAKE_LINE = re.compile(r"^mistake: (?P<id>[\w]+\.[\w]+\.[\w]+)$")
+
+
+def parse_check_output(lines: list[str]) -> tuple[str | None, str | None]:
+    """(failure kind, mistake id) from the lines a failed check cell showed (its traceback); (None, None)
+    when they are not a check's failure. The class report reads autograded notebooks with it."""
+    clean = [ANSI.sub("", line).strip() for text in lines for line in str(text).splitlines()]
+    kind = mistake = None
+    words = {w: k for k, w in mistakes.KIND_WORDS.items()}
+    for line in clean:
+        head, tail = HEADLINE.match(line), MISTAKE_LINE.match(line)
+        if head and kind is None:
+            kind = words.get(head.group("words"), mistakes.WRONG_ANSWER)
+        if tail:
+            mistake = tail.group("id")
+    return kind, mistake

@@ -20,13 +20,14 @@ import importlib.util
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
 import pytest
 
+from autograder.checks import mistakes
 from autograder.checks.values import CheckFailure
 from autograder.datasets import DatasetNotFoundError
 from autograder.config import LEAN_KERAS_ENV, TARGET_ENV
@@ -72,9 +73,11 @@ class Result:
     points: float
     max_points: float
     hidden: bool
-    status: str  # "passed", "failed", "not implemented", "skipped"
+    status: str  # "passed", "failed", "not implemented", "grader failure", "skipped"
     message: str
     duration: float = 0.0
+    failure: str | None = None   # the kind of failure (autograder/checks/mistakes.py); None when passed
+    mistake: str | None = None   # "<exercise>.<check>.<name>": the named mistake, where the kind has one
 
 
 # --------------------------------------------------------------------------
@@ -242,24 +245,47 @@ def _unimplemented_function(excinfo: pytest.ExceptionInfo, exercise: Exercise) -
     return names[-1] if names else None
 
 
-def describe_failure(excinfo: pytest.ExceptionInfo, exercise: Exercise) -> tuple[str, str] | None:
-    """(status, student-facing text) for the kit's known kinds of failure; None for others."""
+@dataclass(frozen=True)
+class Verdict:
+    """What a failed test means: its status, the student's text, the kind of failure and the mistake's name."""
+
+    status: str
+    message: str
+    failure: str | None
+    mistake: str | None = None   # a name declared with the check (or a generic one); None: no named mistake
+
+
+def describe_failure(excinfo: pytest.ExceptionInfo, exercise: Exercise) -> Verdict | None:
+    """The verdict for the kit's known kinds of failure; None for others (a raw traceback)."""
     chain = list(exception_chain(excinfo.value))
     for exc in chain:
         if type(exc).__name__ == "GraderFailure" and type(exc).__module__ == "autograder.grade.manager":
-            return "grader failure", str(exc)   # the grader's own failure: never the student's score
+            # the grader's own failure: never the student's score
+            return Verdict("grader failure", str(exc), mistakes.GRADER_FAILURE)
     if any(isinstance(e, NotImplementedError) for e in chain):
         func = _unimplemented_function(excinfo, exercise)
         what = f"`{func}`" if func else "a function this check calls"
-        return ("not implemented",
-                f"not implemented yet: {what} in {exercise.filename} still raises NotImplementedError")
+        return Verdict("not implemented",
+                       f"not implemented yet: {what} in {exercise.filename} still raises NotImplementedError",
+                       mistakes.NOT_IMPLEMENTED)
     for exc in chain:
-        if isinstance(exc, (CheckFailure, SubmissionImportError)):
-            return "failed", str(exc)
+        if isinstance(exc, CheckFailure):
+            return Verdict("failed", str(exc), exc.kind, exc.mistake or "other")
+        if isinstance(exc, SubmissionImportError):
+            return Verdict("failed", str(exc), mistakes.CRASH, "import_error")
     for exc in chain:
-        if isinstance(exc, DatasetNotFoundError):
-            return "failed", f"{str(exc).splitlines()[0].split(' Looked in:')[0]} {MISSING_DATA_NOTE}"
+        if isinstance(exc, DatasetNotFoundError):   # the student's machine lacks data: not a mistake of theirs
+            return Verdict("failed", f"{str(exc).splitlines()[0].split(' Looked in:')[0]} {MISSING_DATA_NOTE}",
+                           mistakes.GRADER_FAILURE)
     return None
+
+
+def unexplained_failure(excinfo: pytest.ExceptionInfo | None) -> Verdict:
+    """A failure the kit's checks did not word: a time limit (pytest-timeout) or an exception escaping a test."""
+    text = str(excinfo.value) if excinfo is not None else ""
+    if excinfo is not None and "Timeout" in type(excinfo.value).__name__ + text[:40]:
+        return Verdict("failed", "", mistakes.TIME_LIMIT, "time_limit")
+    return Verdict("failed", "", mistakes.CRASH, "crash")
 
 
 def missing_data_errors(excinfo: pytest.ExceptionInfo | None) -> list[str]:
@@ -279,27 +305,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     results = item.config.stash[_RESULTS]
     if report.when == "setup" and report.passed:
         return
-    status, message = "passed", ""
+    verdict = Verdict("passed", "", None)
     if report.skipped:
-        status = "skipped"
-        message = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        verdict = Verdict("skipped", str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else "", None)
     elif report.failed:
-        status, message = "failed", ""
         known = describe_failure(call.excinfo, exercise) if call.excinfo else None
         missing = missing_data_errors(call.excinfo)
         for text in missing:
             item.config.stash[_MISSING_DATA].setdefault(text.splitlines()[0], text)
         if known:
-            status, message = known
-            report.longrepr = f"{message}\n  [{exercise.name} · {check.name}, {check.points:g} pt]"
-            if missing and message.endswith(MISSING_DATA_NOTE):
-                message = "\n\n".join(dict.fromkeys(missing))  # a JSON reader has no score table to look at
+            verdict = known
+            report.longrepr = f"{known.message}\n  [{exercise.name} · {check.name}, {check.points:g} pt]"
+            if missing and known.message.endswith(MISSING_DATA_NOTE):
+                # a JSON reader has no score table to look at
+                verdict = replace(known, message="\n\n".join(dict.fromkeys(missing)))
         else:
-            message = str(report.longrepr)
+            verdict = replace(unexplained_failure(call.excinfo), message=str(report.longrepr))
     results[item.nodeid] = Result(
         nodeid=item.nodeid, exercise=exercise.name, check=check.name,
-        points=check.points if status == "passed" else 0.0, max_points=check.points,
-        hidden=check.hidden, status=status, message=message, duration=report.duration,
+        points=check.points if verdict.status == "passed" else 0.0, max_points=check.points,
+        hidden=check.hidden, status=verdict.status, message=verdict.message, duration=report.duration,
+        failure=verdict.failure,
+        mistake=mistakes.mistake_id(exercise.name, check.name, verdict.mistake) if verdict.mistake else None,
     )
 
 

@@ -29,11 +29,14 @@ def history_with(val_loss):
 @graded("regularization", "vectorize_multi_hot")
 def test_vectorize_multi_hot(submission):
     out = call_student(submission.vectorize_sequences, [[1, 3, 3], [0, 4]], dimension=5)
-    out = expect_array(out, "vectorize_sequences([[1, 3, 3], [0, 4]], dimension=5)", shape=(2, 5),
-                       dtype=np.float32, hint="one float32 row per sequence, one column per word index")
+    what = "vectorize_sequences([[1, 3, 3], [0, 4]], dimension=5)"
+    hint = "one float32 row per sequence, one column per word index"
+    expect_array(out, what, shape=(2, 5), hint=hint, mistake="not_one_row_per_sequence")
+    out = expect_array(out, what, dtype=np.float32, hint=hint, mistake="not_float32")
     expect_equal(out.tolist(), [[0, 1, 0, 1, 0], [1, 0, 0, 0, 1]],
                  "vectorize_sequences([[1, 3, 3], [0, 4]], dimension=5)",
-                 hint="multi-hot: 1.0 where the index occurs, even if it occurs twice (not a count)")
+                 hint="multi-hot: 1.0 where the index occurs, even if it occurs twice (not a count)",
+                 mistake="counts_not_multi_hot")
 
 
 @graded("regularization", "original_architecture")
@@ -80,7 +83,8 @@ def test_best_epoch_value(submission):
     history = history_with([0.52, 0.41, 0.38, 0.44, 0.50])
     got = call_student(submission.best_epoch, history)
     expect_equal(got, 3, "best_epoch for validation losses [0.52, 0.41, 0.38, 0.44, 0.50]",
-                 hint="the lowest validation loss is in the 3rd epoch: count epochs from 1")
+                 hint="the lowest validation loss is in the 3rd epoch: count epochs from 1",
+                 mistake="epochs_from_zero")
 
 
 @graded("regularization", "bigger_overfits_sooner")
@@ -97,4 +101,4 @@ def test_bigger_overfits_sooner(submission):
            "\n            ".join(format_curve(name, curve) for name, curve in curves.items()),
            hint="with 512 units per layer the model memorizes the training reviews within a few epochs, "
                 "while the original keeps improving for longer; check both builders and compile_model "
-                "(rmsprop at its default learning rate, binary cross-entropy)")
+                "(rmsprop at its default learning rate, binary cross-entropy)", mistake="bigger_not_sooner")

@@ -20,12 +20,13 @@ def test_preprocess_hidden(submission):
     out = expect_array(call_student(submission.preprocess, images), "preprocess(300 CIFAR-10 images)",
                        shape=(300, 32, 32, 3), dtype=np.float32)
     expect(np.array_equal(images, original), "preprocess must not change its input",
-           "the uint8 images unchanged", "changed images", hint="work on a copy (astype makes one)")
+           "the uint8 images unchanged", "changed images", hint="work on a copy (astype makes one)",
+           mistake="mutates_input")
     expect_close(out, original / 255.0, "preprocess on real images", rtol=1e-6)
     encoded = expect_array(call_student(submission.one_hot, labels), "one_hot(300 CIFAR-10 labels of shape (300, 1))",
                            shape=(300, 10))
     expect(np.array_equal(labels, original_labels), "one_hot must not change its input",
-           "the labels unchanged", "changed labels")
+           "the labels unchanged", "changed labels", mistake="mutates_input")
     expect(np.array_equal(np.argmax(encoded, axis=1), original_labels[:, 0]) and np.allclose(encoded.sum(axis=1), 1.0),
            "one_hot on real labels", "a single 1.0 per row, at the label", "other rows")
 
@@ -38,4 +39,5 @@ def test_accuracy(submission):
                           data=cifar10_subset(setup.n_train, setup.n_test, setup.data_seed), setup=setup,
                           what="build_cifar_model()")
     expect_accuracy(result, setup, "the CIFAR-10 network",
-                    hint="scale the pixels to 0…1, keep the relu activations, and compile with adam")
+                    hint="scale the pixels to 0…1, keep the relu activations, and compile with adam",
+                    mistake="below_threshold")

@@ -39,18 +39,19 @@ def test_vectorize_real_reviews(submission):
     before = [list(r) for r in reviews]
     got = call_student(submission.vectorize_sequences, reviews)
     got = expect_array(got, "vectorize_sequences(200 IMDB reviews)", shape=(200, SPEC["num_words"]),
-                       dtype=np.float32, hint="the default dimension is 10,000")
+                       hint="the default dimension is 10,000", mistake="wrong_default_dimension")
+    got = expect_array(got, "vectorize_sequences(200 IMDB reviews)", dtype=np.float32)
     wrong = np.flatnonzero(np.any(got != kit_multi_hot(before, SPEC["num_words"]), axis=1))
     expect(len(wrong) == 0, "vectorize_sequences on real reviews", "every row multi-hot (0.0 or 1.0)",
            f"{len(wrong)} rows differ, first row {wrong[:1].tolist()}",
-           hint="a word occurring several times still gives 1.0")
+           hint="a word occurring several times still gives 1.0", mistake="counts_not_multi_hot")
     expect([list(r) for r in reviews] == before, "vectorize_sequences must not change its input",
-           "the reviews unchanged", "changed reviews")
+           "the reviews unchanged", "changed reviews", mistake="mutates_input")
     small = call_student(submission.vectorize_sequences, [[2, 7, 12, 99]], dimension=10)
     small = expect_array(small, "vectorize_sequences([[2, 7, 12, 99]], dimension=10)", shape=(1, 10))
     expect_equal(small.tolist(), [[0, 0, 1, 0, 0, 0, 0, 1, 0, 0]],
                  "vectorize_sequences([[2, 7, 12, 99]], dimension=10)",
-                 hint="indices >= dimension do not fit and are ignored")
+                 hint="indices >= dimension do not fit and are ignored", mistake="out_of_range_not_ignored")
 
 
 @graded("regularization", "factor_and_rate_used")
@@ -69,9 +70,10 @@ def test_best_epoch_hidden(submission):
     for losses, wanted in cases:
         got = call_student(submission.best_epoch, history_with(losses))
         expect_type(got, int, f"best_epoch for validation losses {losses} should be a Python int",
-                    hint="wrap the numpy index in int(...)")
+                    hint="wrap the numpy index in int(...)", mistake="numpy_int")
         expect_equal(got, wanted, f"best_epoch for validation losses {losses}",
-                     hint="epochs count from 1; on a tie take the first epoch")
+                     hint="epochs count from 1; on a tie take the first epoch",
+                     mistake="epochs_from_zero" if got == wanted - 1 else "not_first_lowest")
 
 
 @graded("regularization", "regularization_helps")
@@ -89,4 +91,5 @@ def test_regularization_helps(submission):
         expect(overfits_less(curves["original"], curves[name]),
                f"after {setup.max_epochs} epochs {call} should overfit less than the original model",
                f"a smaller gap between validation and training cross-entropy than the original's", observed,
-               hint=f"check {call.split('(')[0]}: the regularization belongs on both hidden layers")
+               hint=f"check {call.split('(')[0]}: the regularization belongs on both hidden layers",
+               mistake="l2_overfits" if name == "l2" else "dropout_overfits")

@@ -8,8 +8,8 @@ from pathlib import Path
 import keras
 import pytest
 
-from autograder.checks.architecture import (ModelSpec, check_architecture, compare_model, expected_params,
-                                            spec_rows)
+from autograder.checks.architecture import (ARCHITECTURE_MISTAKES, FIELDS, ModelSpec, check_architecture,
+                                            compare_model, expected_params, mistake_for, spec_rows)
 from autograder.checks.values import CheckFailure
 from autograder.plugin import import_file
 from autograder.specs.cifar_cnn import cifar_model_spec
@@ -28,9 +28,11 @@ def ref():
             for name in ("regularization", "mnist_cnn", "cifar_cnn")}
 
 
-def failure_text(build, spec: ModelSpec, *args, **kwargs) -> str:
+def failure_text(build, spec: ModelSpec, *args, mistake: str, **kwargs) -> str:
+    """The failure text of ``check_architecture``, whose failure must name ``mistake``."""
     with pytest.raises(CheckFailure) as info:
         check_architecture(build, spec, "the builder", *args, **kwargs)
+    assert info.value.mistake == mistake, str(info.value)
     return str(info.value)
 
 
@@ -107,7 +109,7 @@ def test_regularizer_given_as_l1l2_with_one_factor_passes():
 
 def test_wrong_units_marks_the_layer():
     text = failure_text(lambda: imdb_model(L.Dense(32, "relu"), L.Dense(16, "relu"), L.Dense(1, "sigmoid")),
-                        dense_stack_spec(16))
+                        dense_stack_spec(16), mistake="units")
     assert "first difference: layer 1, units" in text
     line = marked_line(text)
     assert line.split()[1] == "1" and "Dense(16, relu)" in line and "Dense(32, relu)" in line
@@ -115,14 +117,21 @@ def test_wrong_units_marks_the_layer():
 
 
 def test_missing_layer_is_caught_not_truncated():
-    text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(1, "sigmoid")), dense_stack_spec(16))
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(1, "sigmoid")), dense_stack_spec(16),
+                        mistake="units")   # the first difference names the mistake: Dense(1) where Dense(16) belongs
     assert "first difference: layer 2" in text
     assert "(no layer)" in text  # the table shows the missing third row
 
 
+def test_missing_last_layer_is_named_missing_layer():
+    text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(16, "relu")), dense_stack_spec(16),
+                        mistake="missing_layer")
+    assert "first difference: layer 3, layer" in text and "missing layer 3: a Dense layer" in text
+
+
 def test_extra_layer_is_caught():
     text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(16, "relu"), L.Dense(1, "sigmoid"),
-                                           L.Dense(1, "sigmoid")), dense_stack_spec(16))
+                                           L.Dense(1, "sigmoid")), dense_stack_spec(16), mistake="extra_layer")
     assert "first difference: layer 4, layer" in text
     assert "extra layer at position 4" in text
     assert marked_line(text).rstrip().endswith("params") and "(no layer)" in marked_line(text)
@@ -130,20 +139,33 @@ def test_extra_layer_is_caught():
 
 def test_wrong_activation():
     text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(16, "sigmoid"), L.Dense(1, "sigmoid")),
-                        dense_stack_spec(16))
+                        dense_stack_spec(16), mistake="activation")
     assert "layer 2, activation" in text and "activation='relu'" in text
 
 
 def test_linear_hidden_layer():
     text = failure_text(lambda: keras.Sequential([Input(shape=(784,)), L.Dense(100), L.Dense(10, "softmax")]),
-                        dense_model_spec())
+                        dense_model_spec(), mistake="activation")
     assert "layer 1, activation" in text and "linear" in text
 
 
 def test_separate_activation_layer_gets_a_hint():
     text = failure_text(lambda: keras.Sequential([Input(shape=(784,)), L.Dense(100), L.Activation("relu"),
-                                                  L.Dense(10, "softmax")]), dense_model_spec())
+                                                  L.Dense(10, "softmax")]), dense_model_spec(), mistake="activation")
     assert "layer 1, activation" in text
+
+
+def test_activation_layer_in_place_of_a_layer_is_named_separate_activation():
+    text = failure_text(lambda: keras.Sequential([Input(shape=(784,)), L.Dense(100, "relu"), L.Activation("relu"),
+                                                  L.Dense(10, "softmax")]), dense_model_spec(),
+                        mistake="separate_activation")
+    assert "layer 2, kind" in text and "separate Activation layer" in text
+
+
+def test_every_mistake_the_table_can_name_is_declared():
+    rows = ({"kind": "Dense"}, {"kind": "Activation"})
+    named = {mistake_for(name, row) for name in ("layer", *FIELDS) for row in rows} | {mistake_for("layer", None)}
+    assert named | {"input_shape", "not_a_model", "param_count"} == set(ARCHITECTURE_MISTAKES)
 
 
 def test_l2_on_the_output_layer_fails():
@@ -151,7 +173,7 @@ def test_l2_on_the_output_layer_fails():
     text = failure_text(lambda: imdb_model(L.Dense(16, "relu", kernel_regularizer=reg(0.001)),
                                            L.Dense(16, "relu", kernel_regularizer=reg(0.001)),
                                            L.Dense(1, "sigmoid", kernel_regularizer=reg(0.001))),
-                        dense_stack_spec(16, regularizer=("L2", 0.001)))
+                        dense_stack_spec(16, regularizer=("L2", 0.001)), mistake="regularizer")
     assert "layer 3, regularizer" in text and "not the output layer" in text
 
 
@@ -159,7 +181,7 @@ def test_wrong_regularizer_factor_fails():
     reg = keras.regularizers.L2
     text = failure_text(lambda: imdb_model(L.Dense(16, "relu", kernel_regularizer=reg(0.001)),
                                            L.Dense(16, "relu", kernel_regularizer=reg(0.001)), L.Dense(1, "sigmoid")),
-                        dense_stack_spec(16, regularizer=("L2", 0.01)))
+                        dense_stack_spec(16, regularizer=("L2", 0.01)), mistake="regularizer")
     assert "layer 1, regularizer" in text and "L2(0.01)" in text and "L2(0.001)" in text
     assert "(use the factor your builder is given)" in text
 
@@ -168,31 +190,33 @@ def test_l1_instead_of_l2_fails():
     reg = keras.regularizers.L1
     text = failure_text(lambda: imdb_model(L.Dense(16, "relu", kernel_regularizer=reg(0.001)),
                                            L.Dense(16, "relu", kernel_regularizer=reg(0.001)), L.Dense(1, "sigmoid")),
-                        dense_stack_spec(16, regularizer=("L2", 0.001)))
+                        dense_stack_spec(16, regularizer=("L2", 0.001)), mistake="regularizer")
     assert "layer 1, regularizer" in text
 
 
 def test_wrong_dropout_rate_fails():
     text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dropout(0.3), L.Dense(16, "relu"), L.Dropout(0.3),
-                                           L.Dense(1, "sigmoid")), dense_stack_spec(16, dropout_rate=0.5))
+                                           L.Dense(1, "sigmoid")), dense_stack_spec(16, dropout_rate=0.5),
+                        mistake="rate")
     assert "layer 2, rate" in text and "fraction of inputs to drop, here 0.5" in text
 
 
 def test_missing_dropout_fails():
     text = failure_text(lambda: imdb_model(L.Dense(16, "relu"), L.Dense(16, "relu"), L.Dense(1, "sigmoid")),
-                        dense_stack_spec(16, dropout_rate=0.5))
+                        dense_stack_spec(16, dropout_rate=0.5), mistake="layer_kind")
     assert "layer 2, kind" in text and "should be a Dropout layer" in text
     assert "your model has 3 layers after the input, the exercise asks for 5" in text
 
 
 def test_pool_one_instead_of_two_fails(ref):
-    text = failure_text(lambda: ref["mnist_cnn"].build_cnn_model(pool_size=(1, 1)), cnn_model_spec((2, 2)))
+    text = failure_text(lambda: ref["mnist_cnn"].build_cnn_model(pool_size=(1, 1)), cnn_model_spec((2, 2)),
+                        mistake="pool_size")
     assert "layer 2, pool_size" in text and "pools nothing" in text
     assert "1,690,100" in text  # the Dense layer after an unpooled 26×26×25 map
 
 
 def test_ignoring_the_pool_size_argument_fails(ref):
-    text = failure_text(ref["mnist_cnn"].build_cnn_model, cnn_model_spec((1, 1)))
+    text = failure_text(ref["mnist_cnn"].build_cnn_model, cnn_model_spec((1, 1)), mistake="pool_size")
     assert "layer 2, pool_size" in text
 
 
@@ -204,25 +228,26 @@ def test_wrong_padding_in_cifar_model():
             L.MaxPool2D(), L.Dropout(0.25), L.Conv2D(125, padding="same", **conv), L.MaxPool2D(), L.Dropout(0.25),
             L.Flatten(), L.Dense(500, "relu"), L.Dropout(0.4), L.Dense(250, "relu"), L.Dropout(0.3),
             L.Dense(10, "softmax")])
-    text = failure_text(build, cifar_model_spec())
+    text = failure_text(build, cifar_model_spec(), mistake="padding")
     assert "layer 2, padding" in text and "'same' keeps the image size" in text
 
 
 def test_wrong_input_shape_fails():
     text = failure_text(lambda: keras.Sequential([Input(shape=(28, 28)), L.Flatten(), L.Dense(100, "relu"),
-                                                  L.Dense(10, "softmax")]), dense_model_spec())
+                                                  L.Dense(10, "softmax")]), dense_model_spec(), mistake="input_shape")
     assert "input shape" in text and "keras.Input(shape=(784,))" in text
 
 
 def test_model_without_input_fails():
-    text = failure_text(lambda: keras.Sequential([L.Dense(100, "relu"), L.Dense(10, "softmax")]), dense_model_spec())
+    text = failure_text(lambda: keras.Sequential([L.Dense(100, "relu"), L.Dense(10, "softmax")]), dense_model_spec(),
+                        mistake="input_shape")
     assert "no defined input" in text
 
 
 def test_builder_that_raises_fails_with_its_error():
     def build():
         raise ValueError("kernel_size must be a tuple")
-    text = failure_text(build, dense_model_spec())
+    text = failure_text(build, dense_model_spec(), mistake="crash")
     assert "raised ValueError: kernel_size must be a tuple" in text
 
 
@@ -235,7 +260,7 @@ def test_unimplemented_builder_stays_not_implemented():
 
 @pytest.mark.parametrize("returned", [None, [L.Dense(100, "relu"), L.Dense(10, "softmax")], "model"])
 def test_non_keras_return_fails(returned):
-    text = failure_text(lambda: returned, dense_model_spec())
+    text = failure_text(lambda: returned, dense_model_spec(), mistake="not_a_model")
     assert "should return a Keras model" in text
 
 
@@ -245,7 +270,7 @@ def test_lying_count_params_does_not_fool_the_check():
             return 79_510
 
     text = failure_text(lambda: Liar([Input(shape=(784,)), L.Dense(200, "relu"), L.Dense(10, "softmax")]),
-                        dense_model_spec())
+                        dense_model_spec(), mistake="units")
     assert "layer 1, units" in text and "157,000" in text
 
 
@@ -256,8 +281,9 @@ def test_weights_outside_the_layers_are_counted():
             self.hidden_extra = self.add_weight(shape=(7,), name="extra")
 
     model = Extra([Input(shape=(784,)), L.Dense(100, "relu"), L.Dense(10, "softmax")])
-    with pytest.raises(CheckFailure, match="79,517"):
+    with pytest.raises(CheckFailure, match="79,517") as info:
         compare_model(model, dense_model_spec(), "extra weights")
+    assert info.value.mistake == "param_count"
 
 
 def test_spec_rows_show_expected_params():

@@ -34,6 +34,13 @@ def test_reference_scores_full_marks(reference):
     assert score["total"] == score["max_total"] == sum(e.points for e in all_exercises().values())
 
 
+def test_reference_names_no_mistake(reference):
+    score, _ = reference
+    named = [(t["nodeid"], t["failure"], t["mistake"]) for t in score["tests"]
+             if t["failure"] is not None or t["mistake"] is not None]
+    assert not named
+
+
 def test_every_check_in_the_specs_is_graded_by_exactly_one_test(reference):
     score, _ = reference
     ran = sorted((t["exercise"], t["check"]) for t in score["tests"])
@@ -52,4 +59,5 @@ def test_stubs_score_zero_and_every_check_reads_not_implemented(stubs):
     score, out = stubs
     assert score["total"] == 0
     assert {t["status"] for t in score["tests"]} == {"not implemented"}
+    assert {(t["failure"], t["mistake"]) for t in score["tests"]} == {("not_implemented", None)}
     assert len(score["tests"]) == sum(len(e.checks) for e in all_exercises().values())

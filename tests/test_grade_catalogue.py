@@ -5,8 +5,10 @@ with a clear message, and every unaffected check still gets its points.
 
 Most entries are the reference ``gradient_descent.py`` plus a ``patch.py`` appended to it
 (so only the functions the patch breaks lose points); the others are literal files.
-``expect.json`` names the affected checks ("all", "sgd" or a list) and a regular
-expression their messages must match. The gradings run three at a time.
+``expect.json`` names the affected checks ("all", "sgd" or a list), a regular
+expression their messages must match, and the failure kind and the named mistake each
+must carry (``extra_data`` and ``tags``); every other check carries none. The gradings
+run three at a time.
 """
 
 from __future__ import annotations
@@ -77,6 +79,23 @@ def graded(tmp_path_factory):
         return {name: future.result() for name, future in futures.items()}
 
 
+def named(spec: dict, check: str) -> tuple[str, str]:
+    """The failure kind and the mistake pattern ``expect.json`` gives ``check`` ("*": every other affected check)."""
+    failures = spec["failure"] if isinstance(spec["failure"], dict) else {"*": spec["failure"]}
+    return failures.get(check, failures.get("*")), spec["mistakes"].get(check, spec["mistakes"].get("*"))
+
+
+def assert_named(test: dict, failure: str | None, mistake: str | None) -> None:
+    """The test's failure kind and mistake id (a literal or a regular expression), in extra_data and tags."""
+    extra = test["extra_data"]
+    assert extra["failure"] == failure, (test["name"], extra)
+    if mistake is None:
+        assert extra["mistake"] is None, (test["name"], extra)
+        return
+    assert extra["mistake"] == mistake or re.fullmatch(mistake, extra["mistake"] or ""), (test["name"], extra)
+    assert extra["mistake"] in test["tags"]
+
+
 def _affected(spec: dict, exercise) -> set[str]:
     if spec["affected"] == "all":
         return {c.name for c in exercise.checks}
@@ -115,13 +134,22 @@ def test_bad_submission(graded, name):
             pattern = spec["message"] if check.name in affected else "did not run"
             assert re.search(pattern, test["output"]), f"{check.name}: {test['output']!r} !~ {pattern!r}"
             assert "Traceback" not in test["output"], test["output"]
+            assert_named(test, *(named(spec, check.name) if check.name in affected else (None, None)))
         else:
             assert test["status"] == "passed" and test["score"] == check.points, (check.name, test["output"])
+            assert_named(test, None, None)
             expected_score += check.points
     # No unearned points anywhere: the other exercises are absent and score 0.
     assert all(t["score"] == 0 for t in data["tests"] if t["tags"][0] != exercise.name)
     assert data["score"] == expected_score
     assert len(run["results"].read_text()) < 300_000  # huge output is truncated, never copied whole
+
+
+def test_every_entry_records_the_mistakes_it_must_produce():
+    for name in ENTRIES:
+        spec = expectation(name)
+        if spec["affected"]:
+            assert {"failure", "mistakes"} <= set(spec), f"{name}/expect.json: no failure kind or mistakes"
 
 
 def test_no_process_of_a_submission_survives(graded):

@@ -66,8 +66,9 @@ def test_passing_check_cell_prints_its_tick(cell_outputs):
 def test_failing_check_cell_shows_expected_received_hint_only(cell_outputs):
     output, raised = cell_outputs[5]
     assert raised == "CheckFailed"
-    assert "✗ predict_values: failed (0 of 1 point)" in output
+    assert "✗ predict_values: wrong answer (0 of 1 point)" in output
     assert "expected: [1.0, 3.0, 5.0, 7.0]" in output and "received:" in output and "hint:" in output
+    assert re.search(r"^mistake: gradient_descent\.predict_values\.\w+$", output, re.M), output
     for internal in ("Traceback", "notebook_checks.py", "site-packages", "autograder/"):
         assert internal not in output, f"{internal!r} in what the student sees:\n{output}"
 
@@ -75,6 +76,8 @@ def test_failing_check_cell_shows_expected_received_hint_only(cell_outputs):
 def test_error_in_students_code_shows_their_line(cell_outputs):
     output, raised = cell_outputs[7]
     assert raised == "CheckFailed"
+    assert "✗ predict_values: crashed (0 of 1 point)" in output
+    assert "mistake: gradient_descent.predict_values.crash" in output
     assert "raised NameError: name 'c' is not defined" in output
     assert "in your function `predict`, line 2: return m * X + c" in output
     assert "notebook_checks.py" not in output

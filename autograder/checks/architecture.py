@@ -20,6 +20,28 @@ from autograder.checks.values import CheckFailure, call_student
 FIELDS = ("kind", "units", "filters", "kernel_size", "strides", "padding", "pool_size",
           "rate", "activation", "regularizer", "params")
 
+# The mistakes an architecture check names (a check using it declares them: ``mistakes=ARCHITECTURE_MISTAKES``):
+# one per field of the first differing layer, and the model-wide ones.
+ARCHITECTURE_MISTAKES = {
+    "missing_layer": "the model has fewer layers than the exercise asks for",
+    "extra_layer": "the model has a layer the exercise does not ask for",
+    "layer_kind": "a layer of the wrong kind, or the layers in the wrong order",
+    "separate_activation": "an activation added as a separate Activation layer instead of activation=...",
+    "units": "a Dense layer with the wrong number of units",
+    "filters": "a Conv2D layer with the wrong number of filters",
+    "kernel_size": "a Conv2D layer with the wrong kernel size",
+    "strides": "a Conv2D layer with the wrong strides",
+    "padding": "a Conv2D layer with the wrong padding ('same' vs 'valid')",
+    "pool_size": "a pooling layer with the wrong pool size",
+    "rate": "a Dropout layer with the wrong rate",
+    "activation": "a layer with the wrong activation (or none: linear)",
+    "regularizer": "a wrong, missing or extra kernel regularizer (or a factor not the one given)",
+    "params": "a layer with the right settings but the wrong number of parameters",
+    "input_shape": "the model's input shape is wrong, or the model has no defined input",
+    "not_a_model": "the builder does not return a Keras model",
+    "param_count": "the model holds weights outside its layers (the total parameter count is wrong)",
+}
+
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -274,6 +296,15 @@ def comparison_table(expected: list[dict], actual: list[dict]) -> tuple[list[str
     return lines, first_index, first_field
 
 
+def mistake_for(field_name: str, actual: dict | None) -> str:
+    """The mistake name of a first difference in ``field_name`` (``actual``: the student's row there)."""
+    if field_name == "layer":
+        return "extra_layer" if actual is not None else "missing_layer"
+    if field_name == "kind":
+        return "separate_activation" if actual["kind"] == "Activation" else "layer_kind"
+    return field_name
+
+
 def hint_for(field_name: str, expected: dict | None, actual: dict | None, position: int) -> str:
     """A hint about the first difference, in the student's terms."""
     where = f"layer {position}"
@@ -327,7 +358,7 @@ def build_student_model(build: Callable[..., Any], what: str, *args: Any, **kwar
             f"{what} should return a Keras model\n"
             f"  expected: a keras.Model (for example keras.Sequential([...]))\n"
             f"  received: {type(model).__name__}: {str(model)[:120]}\n"
-            f"  hint: end the function with `return model`")
+            f"  hint: end the function with `return model`", mistake="not_a_model")
     return model
 
 
@@ -339,7 +370,7 @@ def compare_model(model: Any, spec: ModelSpec, what: str) -> None:
             f"{what}: the model's input shape is wrong\n"
             f"  expected: input shape {tuple(spec.input_shape)} (per sample, without the batch axis)\n"
             f"  received: {'no defined input' if shape is None else shape}\n"
-            f"  hint: start the model with keras.Input(shape={tuple(spec.input_shape)})")
+            f"  hint: start the model with keras.Input(shape={tuple(spec.input_shape)})", mistake="input_shape")
     expected = spec_rows(spec)
     actual = [describe_layer(layer) for layer in model_layers(model)]
     lines, index, field_name = comparison_table(expected, actual)
@@ -353,14 +384,15 @@ def compare_model(model: Any, spec: ModelSpec, what: str) -> None:
         raise CheckFailure(
             f"{what}: the model's layers differ from the exercise's (first difference: layer {index + 1}, "
             f"{field_name}; marked >>>)\n" + "\n".join(lines) + "\n"
-            f"  hint: {count}{hint_for(field_name, exp, act, index + 1)}")
+            f"  hint: {count}{hint_for(field_name, exp, act, index + 1)}",
+            mistake=mistake_for(field_name, act))
     counted = total_params(model)
     wanted = sum(row["params"] for row in expected)
     if counted != wanted:
         raise CheckFailure(
             f"{what}: the model's weights hold the wrong number of parameters\n"
             f"  expected: {wanted:,}\n  received: {counted:,} (counted from the model's weights)\n"
-            f"  hint: every weight should belong to one of the layers above")
+            f"  hint: every weight should belong to one of the layers above", mistake="param_count")
 
 
 def check_architecture(build: Callable[..., Any], spec: ModelSpec, what: str, *args: Any, **kwargs: Any) -> Any:

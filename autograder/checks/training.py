@@ -19,9 +19,36 @@ from typing import Any, Callable
 
 import numpy as np
 
-from autograder.checks.architecture import build_student_model
+from autograder.checks.architecture import ARCHITECTURE_MISTAKES, build_student_model
 from autograder.checks.values import CheckFailure, call_student
 from autograder.memory_hooks import heavy_work_starts, release_memory
+
+# The mistakes these checks name; a check declares those it can produce (``mistakes={**PIPELINE_MISTAKES, ...}``).
+PIPELINE_MISTAKES = {
+    "not_a_model": ARCHITECTURE_MISTAKES["not_a_model"],
+    "not_compiled": "compile_model leaves the model without an optimizer or a loss",
+    "training_failed": "model.fit raised on the student's data and model (shapes or labels that do not fit)",
+}
+ACCURACY_MISTAKES = {
+    **PIPELINE_MISTAKES,
+    "below_threshold": "the model trains but its test accuracy stays below the threshold",
+}
+# The data-preparation mistakes of the image exercises (their preprocess and one_hot checks declare them).
+PREPROCESS_MISTAKES = {
+    "not_float32": "the pixels not converted to float32",
+    "no_scaling": "the pixels not divided by 255",
+}
+ONE_HOT_MISTAKES = {
+    "wrong_column": "the 1.0 is not in the label's column",
+    "fixed_ten_columns": "10 columns whatever n_classes says",
+}
+COMPILE_MISTAKES = {
+    "not_returned": "compile_model does not return the model it compiled",
+    "not_compiled": PIPELINE_MISTAKES["not_compiled"],
+    "wrong_optimizer": "compiled with another optimizer than the exercise's",
+    "wrong_loss": "compiled with another loss than the exercise's",
+    "no_accuracy_metric": "compiled without the accuracy metric",
+}
 
 
 @dataclass(frozen=True)
@@ -130,7 +157,8 @@ def require_compiled(model: Any, what: str) -> None:
         raise CheckFailure(f"{what}: the model is not compiled\n"
                            f"  expected: a model compiled with an optimizer, a loss and metrics\n"
                            f"  received: a model without an optimizer or a loss\n"
-                           f"  hint: call model.compile(...) in compile_model and return the model")
+                           f"  hint: call model.compile(...) in compile_model and return the model",
+                           mistake="not_compiled")
 
 
 def fit_model(model: Any, train: tuple, validation: tuple | None, setup: TrainingSetup,
@@ -148,7 +176,7 @@ def fit_model(model: Any, train: tuple, validation: tuple | None, setup: Trainin
             f"training your model failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}\n"
             f"  data given to model.fit: {shapes}\n"
             f"  hint: check that your preprocessing gives the shape the model's input expects, "
-            f"and that the labels are one-hot encoded") from exc
+            f"and that the labels are one-hot encoded", mistake="training_failed") from exc
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 
@@ -180,7 +208,8 @@ def prepare(function: Callable[[np.ndarray], Any], data: np.ndarray, name: str) 
     out = call_student(function, data)
     if not isinstance(out, np.ndarray):
         raise CheckFailure(f"{name} should return a numpy array\n  expected: numpy.ndarray\n"
-                           f"  received: {type(out).__name__}\n  hint: return the array you built")
+                           f"  received: {type(out).__name__}\n  hint: return the array you built",
+                           mistake="wrong_type")
     return out
 
 
@@ -202,7 +231,8 @@ def describe_run(result: TrainingResult) -> str:
     return f"test accuracy after each epoch: {accs}; last epoch: {figures or 'no history'}"
 
 
-def expect_accuracy(result: TrainingResult, setup: TrainingSetup, what: str, hint: str) -> None:
+def expect_accuracy(result: TrainingResult, setup: TrainingSetup, what: str, hint: str,
+                    mistake: str = "below_threshold") -> None:
     """Fail unless the run reached ``setup.threshold`` test accuracy within the epoch cap."""
     if result.best_accuracy >= setup.threshold:
         return
@@ -211,7 +241,7 @@ def expect_accuracy(result: TrainingResult, setup: TrainingSetup, what: str, hin
         f"  expected: test accuracy >= {setup.threshold:.3f} within {setup.max_epochs} epochs "
         f"({setup.n_train:,} training images, batch size {setup.batch_size}, seed {setup.seed})\n"
         f"  received: best {result.best_accuracy:.3f} ({describe_run(result)})\n"
-        f"  hint: {hint}")
+        f"  hint: {hint}", mistake=mistake)
 
 
 # --------------------------------------------------------------------------
@@ -298,7 +328,7 @@ def vectorized_split(vectorize: Callable, data: tuple, setup: TrainingSetup, dim
     if x.shape != (len(x_train), dimension):
         raise CheckFailure(f"vectorize_sequences gave the wrong shape for the IMDB reviews\n"
                            f"  expected: ({len(x_train)}, {dimension})\n  received: {x.shape}\n"
-                           f"  hint: one row per review, one column per word index")
+                           f"  hint: one row per review, one column per word index", mistake="wrong_shape")
     fit, validation = split_validation(x, np.asarray(y_train, dtype=np.float32), setup.validation_fraction)
     return fit, validation
 
@@ -380,7 +410,8 @@ def check_compile_settings(compile_model: Callable[[Any], Any], model: Any, *, o
     returned = call_student(compile_model, model)
     if returned is not model:
         raise CheckFailure(f"{what} should return the model it compiled\n  expected: the same model object\n"
-                           f"  received: {type(returned).__name__}\n  hint: end with `return model`")
+                           f"  received: {type(returned).__name__}\n  hint: end with `return model`",
+                           mistake="not_returned")
     require_compiled(model, what)
     config = model.get_compile_config() or {}
     got_optimizer = type(model.optimizer).__name__
@@ -388,17 +419,17 @@ def check_compile_settings(compile_model: Callable[[Any], Any], model: Any, *, o
     metrics = config.get("metrics") or []
     metric_names = {_plain_name(m) for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])}
     wanted_loss = loss.lower().replace("_", "")
-    problems = []
+    problems = {}   # mistake name -> what was received; the first names the failure
     if got_optimizer.lower() != optimizer.lower():
-        problems.append(f"optimizer {got_optimizer} instead of {optimizer}")
+        problems["wrong_optimizer"] = f"optimizer {got_optimizer} instead of {optimizer}"
     if got_loss != wanted_loss:
-        problems.append(f"loss {got_loss} instead of {loss}")
+        problems["wrong_loss"] = f"loss {got_loss} instead of {loss}"
     if not metric_names & ACCURACY_NAMES:
-        problems.append(f"metrics {sorted(metric_names) or 'none'} without accuracy")
+        problems["no_accuracy_metric"] = f"metrics {sorted(metric_names) or 'none'} without accuracy"
     if problems:
         raise CheckFailure(f"{what}: the compile settings differ\n"
                            f"  expected: optimizer {optimizer}, loss {loss}, metrics ['accuracy']\n"
-                           f"  received: {'; '.join(problems)}\n"
+                           f"  received: {'; '.join(problems.values())}\n"
                            f"  hint: model.compile(optimizer=\"{optimizer.lower()}\", loss=\"{loss}\", "
-                           f"metrics=[\"accuracy\"])")
+                           f"metrics=[\"accuracy\"])", mistake=next(iter(problems)))
     return model

@@ -40,12 +40,14 @@ def cross(value: Any, args: tuple, kwargs: dict, function: str) -> Any:
     try:
         tree = encoder.encode(value)
     except codec.CodecError as exc:
-        raise CheckFailure(f"the grader could not read what {what} returned: CodecError: {exc}") from None
+        raise CheckFailure(f"the grader could not read what {what} returned: CodecError: {exc}",
+                           mistake="unreadable_answer", kind="crash") from None
     decoder = codec.Decoder(encoder.blobs, args=targets, rebuild_model=rebuild_model)
     try:
         return _resolve(decoder.decode(tree), targets)
     except codec.CodecError as exc:
-        raise CheckFailure(f"the grader could not read what {what} returned: {exc}") from None
+        raise CheckFailure(f"the grader could not read what {what} returned: {exc}",
+                           mistake="unreadable_answer", kind="crash") from None
 
 
 def _resolve(value: Any, targets: list, depth: int = 0) -> Any:
@@ -92,7 +94,8 @@ class CrossingModule(ModuleType):
         value = getattr(self._module, name, None)
         if name.startswith("_") or not callable(value):
             raise CheckFailure(f"{self.__name__}.py has no function `{name}`\n"
-                               f"  hint: keep the function names of the exercise file")
+                               f"  hint: keep the function names of the exercise file",
+                               mistake="missing_function", kind="crash")
         # One object per function, like a module's attribute (the kit caches on it).
         if name not in self._functions:
             self._functions[name] = CrossingFunction(value, name)

@@ -38,11 +38,22 @@ START_TIMEOUT = 300.0   # wall seconds for the worker's interpreter to start (be
 
 
 class SandboxFailure(CheckFailure):
-    """The student's process timed out, ran out of memory, exited, crashed or sent something unreadable."""
+    """The student's process timed out, ran out of memory, exited, crashed or sent something unreadable.
+
+    Its failure kind is ``crash`` unless given (``time_limit``); its mistake one of the generic names.
+    """
+
+    def __init__(self, message: str, mistake: str = "crash", kind: str = "crash"):
+        super().__init__(message, mistake=mistake, kind=kind)
 
 
 class GraderFailure(RuntimeError):
     """The grader itself could not go on (its box ran out of room, a worker could not start): not a score."""
+
+
+def overrun_mistake(over: Overrun) -> tuple[str, str]:
+    """(mistake, failure kind) of a limit the student's process ran past."""
+    return ("memory_limit", "crash") if over.kind == "memory" else ("time_limit", "time_limit")
 
 
 class StudentException(Exception):
@@ -255,16 +266,19 @@ class SandboxManager:
         filename = f"{module}.py"
         if worker is None:
             if not (self.root / filename).is_file():
-                failure = SandboxFailure(f"{filename} is missing: there is no such file in the submission")
+                failure = SandboxFailure(f"{filename} is missing: there is no such file in the submission",
+                                         mistake="import_error")
                 self.import_failures[module] = failure
                 raise failure
             worker = self._spawn(module)
         self._await_start(module, worker)
         meter = self._meter(worker, self.limits.import_time_limit)
+        mistake, kind = "import_error", "crash"
         try:
             header, _ = worker.receive(meter)
         except Overrun as over:
             why = self._overrun_text(over, "importing it", self.limits.import_time_limit, None, meter)
+            mistake, kind = overrun_mistake(over)
         except (WorkerDied, codec.CodecError):
             why = self._death(worker, meter)
         else:
@@ -277,7 +291,8 @@ class SandboxManager:
         worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
         output = self._discard(module)
         failure = SandboxFailure(f"could not import {filename}: {why}" + output_note(output)
-                                 + f"\n  hint: run `python {filename}` and fix the first error it shows")
+                                 + f"\n  hint: run `python {filename}` and fix the first error it shows",
+                                 mistake=mistake, kind=kind)
         self.import_failures[module] = failure
         raise failure
 
@@ -340,7 +355,8 @@ class SandboxManager:
             tree_kwargs = encoder.encode(dict(kwargs))
             np_state = encoder.encode(tuple(np.random.get_state()))
         except codec.CodecError as exc:
-            raise SandboxFailure(f"the grader could not send the arguments of {what}: {exc}") from None
+            raise SandboxFailure(f"the grader could not send the arguments of {what}: {exc}",
+                                 mistake="unreadable_answer") from None
         header = {"op": "call", "function": function, "args": tree_args, "kwargs": tree_kwargs,
                   "np_random": np_state, "keras_seed": _keras_seed_to_forward()}
         reference = self.costs.get(self.check_key or "")
@@ -354,7 +370,7 @@ class SandboxManager:
             worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
             output = self._discard(module)
             text = self._overrun_text(over, f"running {what}", limit, reference, meter)
-            raise SandboxFailure(text + output_note(output)) from None
+            raise SandboxFailure(text + output_note(output), *overrun_mistake(over)) from None
         except BaseException as exc:  # noqa: BLE001 - e.g. pytest-timeout firing: the worker is mid-call
             self.test_cpu = meter.cpu_used()
             worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
@@ -365,7 +381,9 @@ class SandboxManager:
                 f"the grader could not read the answer ({exc})"
             output = self._discard(module)
             hint = "\n  hint: do not call sys.exit, os._exit or quit()" if why.startswith("your code exited") else ""
-            raise SandboxFailure(f"{why} during {what}" + hint + output_note(output)) from None
+            mistake = "memory_limit" if why.startswith("memory limit") else \
+                "unreadable_answer" if why.startswith("the grader could not read") else "crash"
+            raise SandboxFailure(f"{why} during {what}" + hint + output_note(output), mistake=mistake) from None
         self.test_cpu = meter.cpu_used()
         worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
         targets = list(args) + list(kwargs.values())
@@ -380,7 +398,8 @@ class SandboxManager:
             try:
                 return self._decode_result(reply, decoder, targets)
             except codec.CodecError as exc:
-                raise SandboxFailure(f"the grader could not read what {what} returned: {exc}") from None
+                raise SandboxFailure(f"the grader could not read what {what} returned: {exc}",
+                                     mistake="unreadable_answer") from None
             finally:
                 decoder.blobs = []
                 if big:
@@ -423,13 +442,16 @@ class SandboxManager:
             raise _fake_frame_error(NotImplementedError(message), str(self.root / f"{module}.py"), inner)
         if kind == "memory":
             self._discard(module)
-            raise SandboxFailure(f"memory limit ({self.limits.memory_mb:,} MB) exceeded during {what}")
+            raise SandboxFailure(f"memory limit ({self.limits.memory_mb:,} MB) exceeded during {what}",
+                                 mistake="memory_limit")
         if kind == "exit":
             raise SandboxFailure(f"{what} raised {name}({message}): your code must return a value, "
                                  "not exit or interrupt the grader")
         if kind == "codec":
-            raise SandboxFailure(f"the grader could not send the arguments of {what}: {message}")
+            raise SandboxFailure(f"the grader could not send the arguments of {what}: {message}",
+                                 mistake="unreadable_answer")
         if kind == "unsendable":
-            raise SandboxFailure(f"the grader could not read what {what} returned: {name}: {message}")
+            raise SandboxFailure(f"the grader could not read what {what} returned: {name}: {message}",
+                                 mistake="unreadable_answer")
         text = message + (f"  [{where[-1]}]" if where else "")
         raise _exception_class(name)(text)

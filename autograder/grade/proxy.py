@@ -45,7 +45,7 @@ class SubmissionProxy(ModuleType):
         worker = self._manager.worker(self._module)
         if name not in worker.functions:
             raise SandboxFailure(f"{self._module}.py has no function `{name}`\n"
-                                 f"  hint: keep the function names of the exercise file")
+                                 f"  hint: keep the function names of the exercise file", mistake="missing_function")
         # One object per function for the session, like a module's attribute (the kit caches on it).
         key = (self._module, name)
         if key not in self._manager.functions:

@@ -31,6 +31,13 @@ class TestResult:
     hidden: bool
     kind: str = "graded"  # "graded", "not implemented", "absent", "unreadable", "not run"
     duration: float = 0.0
+    failure: str | None = None   # the kind of failure (autograder/checks/mistakes.py); None when passed
+    mistake: str | None = None   # the named mistake "<exercise>.<check>.<name>", where the failure has one
+
+    def extra_data(self) -> dict:
+        """What a machine reads of this test (the class report): which check, and what went wrong."""
+        return {"exercise": self.exercise, "check": self.check, "hidden": self.hidden,
+                "failure": self.failure, "mistake": self.mistake}
 
 
 @dataclass
@@ -179,7 +186,8 @@ def gradescope_json(results: Results) -> dict:
                 "status": t.status,
                 "output": _clip(t.output),
                 "visibility": "after_due_date" if t.hidden else "visible",
-                "tags": [t.exercise] + (["hidden"] if t.hidden else []),
+                "tags": [t.exercise] + (["hidden"] if t.hidden else []) + ([t.mistake] if t.mistake else []),
+                "extra_data": t.extra_data(),
             }
             for t in results.tests
         ],
@@ -202,11 +210,11 @@ def junit_xml(results: Results) -> str:
                                  time=f"{test.duration:.3f}")
             props = ET.SubElement(case, "properties")
             for key, value in (("score", test.score), ("max_score", test.max_score), ("hidden", test.hidden),
-                               ("kind", test.kind)):
+                               ("kind", test.kind), ("failure", test.failure or ""), ("mistake", test.mistake or "")):
                 ET.SubElement(props, "property", name=key, value=str(value))
             if test.status != "passed":
                 failure = ET.SubElement(case, "failure", message=(test.output.splitlines() or [test.kind])[0][:300],
-                                        type=test.kind)
+                                        type=test.failure or test.kind)
                 failure.text = _clip(test.output)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -43,9 +43,11 @@ from autograder.grade.privileges import IsolationError, isolated_run, isolation_
 from autograder.grade.processes import anon_mb, harden_judge, kill_descendants, tree_pids
 from autograder.grade.results import Results, TestResult
 from autograder.grade.submission import Submission, SubmissionError, read_submission
+from autograder.checks import mistakes
 from autograder.specs import Exercise, all_exercises
 
 GRADER_FAILURE_STATUS = "grader failure"
+TIMEOUT_TEXT = "the grader's time limit for this check was exceeded"
 RESULTS_MARGIN = 30.0   # seconds kept at the end of the run for the supervisor
 
 
@@ -391,19 +393,23 @@ def _entry(sub: Submission, exercise: Exercise, index: int, check, outcome: Unit
     entry = TestResult(exercise=exercise.name, check=check.name, name=name, number=number, score=0.0,
                        max_score=float(check.points), status="failed", output="", hidden=check.hidden)
     part = sub.parts.get(exercise.module)
+    unreadable = mistakes.mistake_id(exercise.name, check.name, "unreadable_file")
     if sub.problem:
         entry.kind, entry.output = "unreadable", f"{sub.problem}: this check scores 0"
+        entry.failure, entry.mistake = mistakes.CRASH, unreadable
     elif part is None:
-        entry.kind = "absent"
+        entry.kind, entry.failure = "absent", mistakes.NOT_SUBMITTED
         entry.output = (f"{exercise.filename} (or {exercise.module}.ipynb) is not in your submission: "
                         f"this part scores 0")
     elif part.problem:
         entry.kind, entry.output = "unreadable", f"{part.problem}: this part scores 0"
+        entry.failure, entry.mistake = mistakes.CRASH, unreadable
     elif outcome is None or outcome.judged is None:
-        entry.kind = "not run"
+        entry.kind, entry.failure = "not run", mistakes.GRADER_FAILURE
         entry.output = "this check could not be run: grading did not complete (the grader's failure)"
     elif test is None:
         entry.kind = "not run"
+        entry.failure = None if check.training and not training else mistakes.GRADER_FAILURE
         entry.output = ("this check did not run (training checks were skipped in this grading run)"
                         if check.training and not training else
                         "this check did not run (the grader has no test for it); it scores 0")
@@ -414,9 +420,20 @@ def _entry(sub: Submission, exercise: Exercise, index: int, check, outcome: Unit
         entry.kind = "graded" if test.get("status") in ("passed", "failed") else str(test.get("status"))
         entry.output = clean_message(str(test.get("message") or ""))
         entry.duration = float(test.get("duration") or 0.0)
+        entry.failure, entry.mistake = _failure_of(test, passed, entry.output)
         if test.get("status") == "skipped":
             entry.output = f"skipped: {entry.output}"
     return entry
+
+
+def _failure_of(test: dict, passed: bool, output: str) -> tuple[str | None, str | None]:
+    """The failure kind and mistake id the judge recorded (the judge's pytest-timeout reads as a time limit)."""
+    if passed:
+        return None, None
+    failure, mistake = test.get("failure"), test.get("mistake")
+    if output == TIMEOUT_TEXT:
+        return mistakes.TIME_LIMIT, mistakes.mistake_id(test.get("exercise", ""), test.get("check", ""), "time_limit")
+    return (str(failure) if failure else mistakes.WRONG_ANSWER), (str(mistake) if mistake else None)
 
 
 def clean_message(message: str) -> str:
@@ -426,7 +443,7 @@ def clean_message(message: str) -> str:
     lines = [line[1:].strip() for line in message.splitlines() if line.startswith("E ")]
     text = "\n".join(line for line in lines if line)
     if "Timeout" in text and "Failed: Timeout" in text:
-        return "the grader's time limit for this check was exceeded"
+        return TIMEOUT_TEXT
     return text or "this check failed"
 
 

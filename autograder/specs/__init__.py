@@ -18,6 +18,7 @@ import importlib.util
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
+from typing import Mapping
 
 # The grader-only file holding the hidden checks (absent from what students receive).
 HIDDEN_SPECS = Path(__file__).resolve().parent.parent.parent / "hidden_tests" / "hidden_specs.py"
@@ -29,13 +30,18 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Check:
-    """One graded check: its name, its points, whether students see it, whether it trains a model."""
+    """One graded check: its name, its points, whether students see it, whether it trains a model.
+
+    ``mistakes`` maps each mistake name the check's hints can give to a one-line description
+    (its full identifier is ``<exercise>.<check>.<name>``; see ``autograder/checks/mistakes.py``).
+    """
 
     name: str
     points: float
     hidden: bool = False
     training: bool = False
     describe: str = ""
+    mistakes: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Layer specs, points, subset sizes, epochs and thresholds live here (the one plac
 Its training check is hidden: its settings and threshold are in ``hidden_tests/hidden_specs.py``.
 """
 
-from autograder.checks.architecture import ModelSpec, conv2d, dense, dropout, flatten, max_pool
+from autograder.checks.architecture import ARCHITECTURE_MISTAKES, ModelSpec, conv2d, dense, dropout, flatten, max_pool
+from autograder.checks.training import COMPILE_MISTAKES, ONE_HOT_MISTAKES, PREPROCESS_MISTAKES
 from autograder.specs import Check, Exercise, with_hidden
 
 
@@ -29,10 +30,15 @@ EXERCISE = with_hidden(Exercise(
     module="cifar_cnn",
     functions=("preprocess", "one_hot", "build_cifar_model", "compile_model"),
     checks=(
-        Check("preprocess", 1, describe="preprocess gives (N, 32, 32, 3) float32 pixels in [0, 1]"),
-        Check("one_hot", 1, describe="one_hot turns (N, 1) labels into (N, 10) one-hot rows"),
-        Check("architecture", 3, describe="build_cifar_model matches the workshop's network layer by layer"),
-        Check("compile_settings", 1, describe="compile_model: adam, categorical cross-entropy, accuracy"),
+        Check("preprocess", 1, describe="preprocess gives (N, 32, 32, 3) float32 pixels in [0, 1]",
+              mistakes={"shape_changed": "the images' shape (N, 32, 32, 3) not kept", **PREPROCESS_MISTAKES}),
+        Check("one_hot", 1, describe="one_hot turns (N, 1) labels into (N, 10) one-hot rows",
+              mistakes={"labels_not_flattened": "labels of shape (N, 1) not flattened: the result is not (N, 10)",
+                        **ONE_HOT_MISTAKES}),
+        Check("architecture", 3, describe="build_cifar_model matches the workshop's network layer by layer",
+              mistakes=ARCHITECTURE_MISTAKES),
+        Check("compile_settings", 1, describe="compile_model: adam, categorical cross-entropy, accuracy",
+              mistakes=COMPILE_MISTAKES),
     ),
     hidden_count=2,
     hidden_points=4,

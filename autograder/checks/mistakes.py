@@ -1,0 +1,81 @@
+"""Named mistakes: a stable identifier for every hint a check can give, and the kind of each failure.
+
+A failed check is filed under ``<exercise>.<check>.<name>`` — for instance
+``gradient_descent.gradients_numerical.sign_flipped`` — so that a class's failures can be
+counted mistake by mistake (``python -m autograder class-report``). The names a check can
+produce are declared with the check in its spec (``Check(..., mistakes={name: description})``;
+hidden checks' in the grader-only ``hidden_tests/hidden_specs.py``); the generic names below
+apply to every check.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.specs import Check, Exercise
+
+# The kinds of failure, as the results formats spell them (a passed check has none).
+WRONG_ANSWER = "wrong_answer"
+NOT_IMPLEMENTED = "not_implemented"
+TIME_LIMIT = "time_limit"
+CRASH = "crash"
+GRADER_FAILURE = "grader_failure"
+NOT_SUBMITTED = "not_submitted"
+
+KIND_WORDS = {
+    WRONG_ANSWER: "wrong answer",
+    NOT_IMPLEMENTED: "not implemented",
+    TIME_LIMIT: "time limit",
+    CRASH: "crashed",
+    GRADER_FAILURE: "grading did not complete",
+    NOT_SUBMITTED: "not submitted",
+}
+
+# Kinds that name a mistake of the student's (the others are no answer, or the grader's failure).
+NAMED_KINDS = (WRONG_ANSWER, CRASH, TIME_LIMIT)
+
+GENERIC: dict[str, str] = {
+    "other": "a wrong answer that no hint of the check explains",
+    "wrong_type": "returned a value of the wrong type",
+    "wrong_shape": "returned an array of the wrong shape",
+    "wrong_dtype": "returned an array of the wrong dtype",
+    "not_finite": "returned NaN or infinite numbers",
+    "crash": "the student's function raised an exception",
+    "import_error": "the file could not be imported (a syntax error, or an error at import)",
+    "missing_function": "a function the exercise asks for is not defined",
+    "unreadable_answer": "returned something the grader cannot read (or could not send the arguments)",
+    "unreadable_file": "the submitted file or notebook could not be read",
+    "time_limit": "ran past the time limit (an endless loop, or far too slow)",
+    "memory_limit": "ran past the memory limit",
+}
+
+
+def mistake_id(exercise: str, check: str, name: str | None) -> str:
+    """The full identifier of a check's mistake; ``None`` is the check's ``other``."""
+    return f"{exercise}.{check}.{name or 'other'}"
+
+
+def declared(exercise: "Exercise", check: "Check") -> dict[str, str]:
+    """Every mistake name ``check`` may produce, with its description: the generic ones, then its own."""
+    return {**GENERIC, **dict(check.mistakes)}
+
+
+def describe(full_id: str) -> str:
+    """The description of a full mistake identifier ('' when the check or the name is unknown here)."""
+    from autograder.specs import all_exercises
+
+    exercise_name, _, rest = full_id.partition(".")
+    check_name, _, name = rest.partition(".")
+    exercise = all_exercises().get(exercise_name)
+    try:
+        check = exercise.check(check_name) if exercise else None
+    except KeyError:
+        return ""
+    return declared(exercise, check).get(name, "") if check else GENERIC.get(name, "")
+
+
+def failure_kind(status: str) -> str | None:
+    """The failure kind of a plugin status ("passed" → None)."""
+    return {"passed": None, "skipped": None, "not implemented": NOT_IMPLEMENTED,
+            "grader failure": GRADER_FAILURE}.get(status, WRONG_ANSWER)
