@@ -139,18 +139,19 @@ def test_sgd_start_point(submission):
 
 @graded("gradient_descent", "sgd_seed")
 def test_sgd_seed(submission):
-    X, y = housing_xy()
+    with builds_on(submission, "sample_batch"):
+        X, y = housing_xy()
 
-    def run(seed):
-        return call_student(submission.stochastic_gradient_descent, X, y, lr=0.01, iterations=20,
-                            batch_size=10, seed=seed)[:2]
+        def run(seed):
+            return call_student(submission.stochastic_gradient_descent, X, y, lr=0.01, iterations=20,
+                                batch_size=10, seed=seed)[:2]
 
-    expect_close(run(1), run(1), "two runs with seed=1", rtol=0,
-                 hint="make the generator with np.random.default_rng(seed)", mistake="not_reproducible")
-    expect(not np.allclose(run(1), run(2)), "runs with seed=1 and seed=2", "different (m, b)",
-           f"the same (m, b) = {run(1)}", hint="the seed must decide which batches are drawn",
-           mistake="seed_ignored")
-    run(None)
+        expect_close(run(1), run(1), "two runs with seed=1", rtol=0,
+                     hint="make the generator with np.random.default_rng(seed)", mistake="not_reproducible")
+        expect(not np.allclose(run(1), run(2)), "runs with seed=1 and seed=2", "different (m, b)",
+               f"the same (m, b) = {run(1)}", hint="the seed must decide which batches are drawn",
+               mistake="seed_ignored")
+        run(None)
 
 
 @graded("gradient_descent", "sgd_log_history")

@@ -60,18 +60,17 @@ HIDDEN = {
                 "gd_converges", 2, hidden=True, describe="gradient_descent converges to the least-squares line",
                 mistakes={"not_converged": "does not end at the least-squares line (a wrong update, or stops early)",
                           "mse_rises": "the MSE rises at some step at a small learning rate",
-                          **UPSTREAM_MISTAKES})),
+                          **{k: UPSTREAM_MISTAKES[k] for k in ("uses_wrong_gradients", "uses_wrong_mse")}})),
             ("batch_reproducible", Check(
                 "batch_uniform", 1, hidden=True, describe="sample_batch draws uniformly with replacement",
                 mistakes={"not_uniform": "some indices are drawn more often than others"})),
             ("sgd_log_history", Check(
                 "sgd_fresh_batches", 2, hidden=True,
                 describe="SGD draws a fresh batch with sample_batch at every step",
-                mistakes={"same_batch_every_step": "one batch for every step (drawn once, or a generator re-made "
-                                                   "each step)",
-                          "not_fresh_batches": "the steps differ from one generator, a fresh batch per step and "
+                mistakes={"not_fresh_batches": "the steps differ from one generator, a fresh batch per step and "
                                                "gradients on that batch",
-                          "uses_wrong_gradients": UPSTREAM_MISTAKES["uses_wrong_gradients"]})),
+                          "uses_wrong_gradients": UPSTREAM_MISTAKES["uses_wrong_gradients"],
+                          "uses_wrong_sample_batch": UPSTREAM_MISTAKES["uses_wrong_sample_batch"]})),
             ("sgd_fresh_batches", Check(
                 "sgd_converges", 2, hidden=True, describe="SGD gets close to the least-squares line",
                 mistakes={"not_near_least_squares": "SGD's parameters do not settle near the least-squares line",

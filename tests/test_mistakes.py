@@ -322,6 +322,8 @@ UPSTREAM_CASES = {
                      "sgd_converges")},
     **{f"gradient_descent.{check}.uses_wrong_mse": SUMMED_MSE
        for check in ("gd_log_history", "gd_converges", "sgd_log_history")},
+    **{f"gradient_descent.{check}.uses_wrong_sample_batch":
+       (BATCH, BATCH.replace("rng.integers", "np.random.randint")) for check in ("sgd_seed", "sgd_fresh_batches")},
 }
 
 CASES: dict[str, str | tuple[str, str]] = {
@@ -366,8 +368,6 @@ CASES: dict[str, str | tuple[str, str]] = {
     "gradient_descent.sgd_seed.seed_ignored": (SGD_RNG, SGD_RNG.replace("(seed)", "(0)")),
     "gradient_descent.sgd_log_history.history_on_batch": (SGD_HISTORY + "mse(y, predict(X, m, b))",
                                                           SGD_HISTORY + "mse(y[batch], predict(X[batch], m, b))"),
-    "gradient_descent.sgd_fresh_batches.same_batch_every_step": (BATCH, BATCH.replace("rng.",
-                                                                                      "np.random.default_rng(0).")),
     "gradient_descent.sgd_fresh_batches.not_fresh_batches": ("mse_gradients(X[batch], y[batch], m, b)",
                                                              "mse_gradients(X, y, m, b)"),
     "gradient_descent.sgd_converges.not_near_least_squares": (SGD_STEP, SGD_STEP.replace("b - lr * db", "b")),

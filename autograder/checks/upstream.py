@@ -45,15 +45,32 @@ def probe_gradients(submission: ModuleType) -> None:
         check_gradient(grads, small_mse, (m, b), ("m", "b"), 1e-6)
 
 
+def probe_sample_batch(submission: ModuleType) -> None:
+    """Raise CheckFailure unless the student's ``sample_batch`` draws with the generator it is given
+    (what ``batch_reproducible`` checks: the seed decides, np.random does not, each call draws anew)."""
+    def draw(seed: int, global_seed: int) -> np.ndarray:
+        np.random.seed(global_seed)
+        return np.asarray(call_student(submission.sample_batch, 1000, 20, np.random.default_rng(seed)))
+
+    rng = np.random.default_rng(3)
+    first, second = (np.asarray(call_student(submission.sample_batch, 1000, 20, rng)) for _ in range(2))
+    if not np.array_equal(draw(7, 0), draw(7, 1)) or np.array_equal(draw(7, 0), draw(8, 0)) \
+            or np.array_equal(first, second):
+        raise CheckFailure("sample_batch does not draw with the generator it is given")
+
+
 # function -> (its probe, the mistake of a check that builds on it, the check that checks it)
 UPSTREAM: dict[str, tuple[Callable[[ModuleType], None], str, str]] = {
     "mse_gradients": (probe_gradients, "uses_wrong_gradients", "gradients_numerical"),
     "mse": (probe_mse, "uses_wrong_mse", "mse_value"),
+    "sample_batch": (probe_sample_batch, "uses_wrong_sample_batch", "batch_reproducible"),
 }
 
 UPSTREAM_MISTAKES = {
     "uses_wrong_gradients": "fails because mse_gradients is wrong (a consequence: fix mse_gradients first)",
     "uses_wrong_mse": "fails because mse is wrong (a consequence: fix mse first)",
+    "uses_wrong_sample_batch": "fails because sample_batch does not draw with its generator "
+                               "(a consequence: fix sample_batch first)",
 }
 
 

@@ -32,7 +32,7 @@ EXERCISE = with_hidden(Exercise(
                         "log_before_step": "log records (m, b) before the step, so its last entry is not the result",
                         "history_wrong_line": "mse_history[i] is not the MSE, on all the data, "
                                               "of the line in log[i]",
-                        **UPSTREAM_MISTAKES}),
+                        **{k: UPSTREAM_MISTAKES[k] for k in ("uses_wrong_gradients", "uses_wrong_mse")}}),
         Check("batch_shape_range", 1, describe="sample_batch returns batch_size indices in range",
               mistakes={"index_out_of_range": "indices outside range(0, n_samples) (off by one)"}),
         Check("batch_reproducible", 1, describe="sample_batch draws with the generator it is given",
@@ -43,7 +43,8 @@ EXERCISE = with_hidden(Exercise(
               mistakes={"wrong_start_point": "SGD does not start at m = b = 0.5"}),
         Check("sgd_seed", 1, describe="stochastic_gradient_descent is reproducible per seed",
               mistakes={"not_reproducible": "two runs with the same seed differ (the generator not made from seed)",
-                        "seed_ignored": "runs with different seeds give the same result"}),
+                        "seed_ignored": "runs with different seeds give the same result",
+                        "uses_wrong_sample_batch": UPSTREAM_MISTAKES["uses_wrong_sample_batch"]}),
         Check("sgd_log_history", 1, describe="SGD's log and mse_history (on the whole data)",
               mistakes={"history_on_batch": "mse_history measured on the batch, not on the whole data",
                         "uses_wrong_mse": UPSTREAM_MISTAKES["uses_wrong_mse"]}),

@@ -108,7 +108,8 @@ KINDS: list[Kind] = [
         **wrong(mse_value="not_mean_of_squares"),
         **builds_on_it(("gd_log_history", "gd_converges", "sgd_log_history"), "uses_wrong_mse")}),
     Kind("np_random", 4, NP_RANDOM, failed=wrong(
-        batch_reproducible="global_np_random", sgd_seed="not_reproducible", sgd_fresh_batches="not_fresh_batches")),
+        batch_reproducible="global_np_random", sgd_seed="uses_wrong_sample_batch",
+        sgd_fresh_batches="uses_wrong_sample_batch")),
     Kind("predict_raises", 2, PREDICT_RAISES, failed={"predict_values": ("crash", "crash"), **CRASHES_FROM}),
     Kind("names_itself", 1, NAMES_ITSELF, failed={"mse_value": ("crash", "crash"), **CRASHES_FROM}),
     Kind("sleeps", 1, SLEEPS, failed={"sgd_seed": ("time_limit", "time_limit"),
