@@ -85,7 +85,7 @@ def cmd_student_bundle(args: argparse.Namespace) -> int:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.grade.limits import Limits
-    from autograder.grade.runner import GradeError, Options, grade_and_write
+    from autograder.grade.supervisor.runner import GradeError, Options, grade_and_write
 
     limits = Limits(time_limit=args.time_limit, import_time_limit=args.time_limit, memory_mb=args.memory_mb,
                     data_dir=args.data_dir)
@@ -104,10 +104,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
-    from autograder.grade import gradescope
+    from autograder import gradescope
 
     if args.measure_costs:
-        from autograder.grade.costs import measure_reference_costs
+        from autograder.costs import measure_reference_costs
 
         print("measuring the reference's cost of each check on this machine (about a minute)...")
         measure_reference_costs()
@@ -119,7 +119,7 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_reference_costs(args: argparse.Namespace) -> int:
-    from autograder.grade.costs import measure_reference_costs
+    from autograder.costs import measure_reference_costs
 
     data = measure_reference_costs()
     print(f"wrote the reference's cost of {len(data['checks'])} checks ({data['machine']})")

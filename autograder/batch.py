@@ -282,7 +282,7 @@ def plan_workers(requested: int | None, box=None) -> tuple[int, int]:
     As many as ``requested`` (default: the CPUs this host gives), never more than its
     memory holds: each grading needs room for one judge and one student process.
     """
-    from autograder.grade.box import SUPERVISOR_MB, UNIT_MB, host_memory_bytes, read_box
+    from autograder.grade.supervisor.box import SUPERVISOR_MB, UNIT_MB, host_memory_bytes, read_box
 
     box = box or read_box()
     memory_mb = box.memory_mb or host_memory_bytes() // 2**20

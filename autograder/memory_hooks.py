@@ -1,7 +1,7 @@
 """A hook between the checks and the grader: "the judge is about to need its memory".
 
 ``checks/training.py`` calls ``heavy_work_starts()`` before it trains a model. In a small
-box the sandbox (``grade/manager.py``) registers a callback that stops the idle student
+box the sandbox (``grade/judge/manager.py``) registers a callback that stops the idle student
 process, so the judge's training and the student's TensorFlow never hold memory at once.
 In-process runs register nothing, and the call does nothing.
 """
@@ -32,7 +32,7 @@ def heavy_work_starts() -> None:
 
 # Packages Keras imports at start-up only for optional features (plots, image files, pandas
 # frames, scikit-learn wrappers) the checks never use: about 75 MB of a small box's memory.
-# (The sandbox's worker does the same from its own source: it cannot import the kit.)
+# (The sandbox's student process does the same from its own source: it cannot import the kit.)
 KERAS_OPTIONAL = ("sklearn", "matplotlib", "IPython", "pandas", "PIL")
 
 

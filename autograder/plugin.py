@@ -95,7 +95,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--checks", default=None, metavar="NAME[,NAME...]",
                     help="run only the graded tests of these checks (the grader's judges use it)")
     group.addoption("--sandbox", action="store_true", default=False,
-                    help="run the target's code in a sandboxed child process (grading: autograder/grade/proxy.py)")
+                    help="run the target's code in a sandboxed child process (grading: autograder/grade/judge/proxy.py)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -169,7 +169,7 @@ def submission(request: pytest.FixtureRequest, load_target) -> ModuleType:
     if exercise is None:
         raise pytest.UsageError("the submission fixture needs a test marked with @graded(...)")
     if request.config.getoption("--sandbox"):
-        from autograder.grade.proxy import open_submission
+        from autograder.grade.judge.proxy import open_submission
 
         key = f"{exercise[0].name}/{exercise[1].name}"
         modules = request.config.stash.get(_MODULES, None)
@@ -188,7 +188,7 @@ def _crossing(config: pytest.Config, name: str, module: ModuleType) -> ModuleTyp
     The student's bundle has no grading package (``autograder/grade``): there the module is used as is.
     """
     try:
-        from autograder.grade.crossing import CrossingModule
+        from autograder.grade.judge.crossing import CrossingModule
     except ImportError:
         return module
     wrapped = config.stash.setdefault(_CROSSING, {})
@@ -217,7 +217,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         _graded_info(item)
     wanted = config.getoption("--checks")
-    if wanted:   # the grader runs some checks in a judge of their own (see autograder/grade/runner.py)
+    if wanted:   # the grader runs some checks in a judge of their own (see autograder/grade/supervisor/runner.py)
         names = set(wanted.split(","))
         chosen = [i for i in items if _graded_info(i) is not None and _graded_info(i)[1].name in names]
         config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
@@ -259,7 +259,7 @@ def describe_failure(excinfo: pytest.ExceptionInfo, exercise: Exercise) -> Verdi
     """The verdict for the kit's known kinds of failure; None for others (a raw traceback)."""
     chain = list(exception_chain(excinfo.value))
     for exc in chain:
-        if type(exc).__name__ == "GraderFailure" and type(exc).__module__ == "autograder.grade.manager":
+        if type(exc).__name__ == "GraderFailure" and type(exc).__module__ == "autograder.grade.judge.manager":
             # the grader's own failure: never the student's score
             return Verdict("grader failure", str(exc), mistakes.GRADER_FAILURE)
     if any(isinstance(e, NotImplementedError) for e in chain):
@@ -397,7 +397,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     payload = {"target": str(target_dir(session.config)), **score_summary(results),
                "tests": [asdict(r) for r in results]}
     if session.config.getoption("--sandbox"):
-        from autograder.grade.proxy import session_manager
+        from autograder.grade.judge.proxy import session_manager
 
         manager = session_manager(session.config)
         if manager is not None:   # CPU seconds of the student's code per check (reference costs)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade.box import Box, make_plan, read_box
+from autograder.grade.supervisor.box import Box, make_plan, read_box
 from tests.conftest import ROOT
 
 LMS_BOX = ROOT.parent / "shared" / "tools" / "lms_box.sh"
@@ -98,7 +98,7 @@ def test_batch_plans_submissions_from_memory_and_cpus():
 
 @pytest.mark.skipif(not LMS_BOX.is_file() or os.geteuid() != 0, reason="needs root and ../shared/tools/lms_box.sh")
 def test_the_grader_reads_the_real_box_it_runs_in():
-    code = ("import json; from autograder.grade.box import read_box; b = read_box(); "
+    code = ("import json; from autograder.grade.supervisor.box import read_box; b = read_box(); "
             "print(json.dumps([b.memory_mb, b.cpu_quota, b.cgroup_version]))")
     done = subprocess.run(["bash", str(LMS_BOX), "512", "25", "--", sys.executable, "-c", code], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)

@@ -2,7 +2,7 @@
 comes out of ``Encoder`` → ``Decoder`` with the same type, dtype, shape and value (numpy scalars stay
 numpy scalars, 0-d arrays stay 0-d); what it cannot carry gets the same verdict on both routes.
 
-Most tests round-trip values in this process (cheap); one goes through a real sandboxed worker.
+Most tests round-trip values in this process (cheap); one goes through a real sandboxed child.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 
 from autograder.checks import values
 from autograder.checks.values import CheckFailure
-from autograder.grade import codec
-from autograder.grade.crossing import CrossingModule, cross
+from autograder.grade.child import codec
+from autograder.grade.judge.crossing import CrossingModule, cross
 from tests.conftest import run_kit
 
 
@@ -155,7 +155,7 @@ def test_a_crossing_module_has_only_public_functions():
 def test_keras_models_and_histories_cross_and_come_back_rebuilt():
     import keras
 
-    from autograder.grade.models import rebuild_model
+    from autograder.grade.judge.models import rebuild_model
 
     model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation="relu",
                                                                           kernel_regularizer=keras.regularizers.L2(0.01)),
@@ -204,8 +204,8 @@ import json, sys
 from pathlib import Path
 from autograder.checks.values import CheckFailure
 from autograder.grade.limits import Limits
-from autograder.grade.manager import SandboxManager
-from autograder.grade.proxy import SubmissionProxy
+from autograder.grade.judge.manager import SandboxManager
+from autograder.grade.judge.proxy import SubmissionProxy
 from tests.test_codec import NUMPY_SCALARS, ARRAYS, PYTHON, identical
 
 manager = SandboxManager(Path(sys.argv[1]), Limits(time_limit=120, memory_mb=4096))

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade.gradescope import unpack_bundle
-from autograder.grade.results import validate_gradescope
+from autograder.gradescope import unpack_bundle
+from autograder.grade.supervisor.results import validate_gradescope
 from autograder.specs import all_exercises, get_exercise
 from tests.conftest import ROOT, SHARED_DATA, run_kit
 
@@ -173,7 +173,7 @@ def test_bundle_holds_the_kit_hidden_tests_and_data_but_no_solutions(bundle):
         infos = {i.filename: i for i in zf.infolist()}
     names = set(infos)
     assert {"setup.sh", "run_autograder", "pyproject.toml", "requirements.txt",
-            "autograder/__main__.py", "autograder/grade/manager.py", "autograder/plugin.py"} <= names
+            "autograder/__main__.py", "autograder/grade/judge/manager.py", "autograder/plugin.py"} <= names
     for name in ("setup.sh", "run_autograder"):
         assert (infos[name].external_attr >> 16) & stat.S_IXUSR
     hidden = [n for n in names if n.startswith("hidden_tests/")]

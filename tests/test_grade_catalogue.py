@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder.grade.results import validate_gradescope
+from autograder.grade.supervisor.results import validate_gradescope
 from autograder.specs import get_exercise
 from tests.conftest import ROOT, run_kit
 

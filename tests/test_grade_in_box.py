@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade.results import INCOMPLETE, validate_gradescope
+from autograder.grade.supervisor.results import INCOMPLETE, validate_gradescope
 from tests.conftest import ROOT
 
 LMS_BOX = ROOT.parent / "shared" / "tools" / "lms_box.sh"

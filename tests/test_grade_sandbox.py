@@ -57,8 +57,8 @@ import json, math, sys
 from pathlib import Path
 import numpy as np
 from autograder.grade.limits import Limits
-from autograder.grade.manager import SandboxManager, StudentException
-from autograder.grade.proxy import SubmissionProxy
+from autograder.grade.judge.manager import SandboxManager, StudentException
+from autograder.grade.judge.proxy import SubmissionProxy
 from autograder.checks.values import CheckFailure
 
 target = Path(sys.argv[1])
@@ -102,7 +102,7 @@ np.random.seed(5)
 out["legacy_random_forwarded"] = s.legacy_random() == np.random.RandomState(5).randint(1_000_000)
 out["imports"] = {name: s.can_import(name) for name in
                   ("solutions", "solutions.gradient_descent", "hidden_tests", "autograder.grade",
-                   "autograder.grade.manager", "autograder.checks", "numpy")}
+                   "autograder.grade.judge.manager", "autograder.checks", "numpy")}
 info = s.where()
 out["cwd_outside_kit"] = not info["cwd"].startswith(str(Path.cwd()))
 out["isolated"] = info["isolated"]
@@ -139,7 +139,7 @@ def test_values_cross_the_sandbox_faithfully_and_state_comes_back(tmp_path):
         assert out[key] is True, (key, out)
     assert out["opaque_type_name"] == "function"
     assert out["imports"] == {"solutions": False, "solutions.gradient_descent": False, "hidden_tests": False,
-                              "autograder.grade": False, "autograder.grade.manager": False,
+                              "autograder.grade": False, "autograder.grade.judge.manager": False,
                               "autograder.checks": True, "numpy": True}
     assert out["typed_error"][0] == "KeyError" and out["typed_error"][1].startswith("'no such key'  [line ")
     assert out["missing_function"] == "gradient_descent.py has no function `no_such_function`"

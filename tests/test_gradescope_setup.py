@@ -13,7 +13,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from autograder.grade.gradescope import RUN_AUTOGRADER, SETUP_SH
+from autograder.gradescope import RUN_AUTOGRADER, SETUP_SH
 
 
 def fake_python(folder: Path, name: str, version: str) -> None:

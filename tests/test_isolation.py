@@ -31,9 +31,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import fsguard, netguard, privileges, users
-from autograder.grade.results import Results, gradescope_json, summary_text, validate_gradescope
-from autograder.grade.results import TestResult as Entry
+from autograder.grade.child import fsguard, netguard
+from autograder.grade.isolation import privileges, users
+from autograder.grade.supervisor.results import Results, gradescope_json, summary_text, validate_gradescope
+from autograder.grade.supervisor.results import TestResult as Entry
 from autograder.specs import HIDDEN_SPECS, SpecError, all_exercises, get_exercise, with_hidden
 from tests.conftest import ROOT, run_kit
 
@@ -161,7 +162,7 @@ def test_student_kit_ships_no_hidden_check_name(tmp_path):
         found = {name: leaks(archive.read(name).decode("utf-8", "replace")) for name in names}
     assert not any(n.startswith(("hidden_tests/", "solutions/")) for n in names)
     assert {n: f for n, f in found.items() if f} == {}
-    # The sandboxed worker's import root is made of the same files.
+    # The sandboxed student process's import root is made of the same files.
     root_files = [rel for rel in student_files(ROOT) if rel.startswith("autograder/")]
     assert {rel: leaks((ROOT / rel).read_text()) for rel in root_files if leaks((ROOT / rel).read_text())} == {}
     assert leaks(HIDDEN_SPECS.read_text()) != []   # the same search finds them where they are
@@ -171,9 +172,9 @@ def test_student_kit_ships_no_hidden_check_name(tmp_path):
 
 
 def run_guarded(code: str, user=None, python=None, timeout: int = 120) -> subprocess.CompletedProcess:
-    """``code`` in a fresh interpreter after netguard's and fsguard's definitions (as the worker has them)."""
+    """``code`` in a fresh interpreter after netguard's and fsguard's definitions (as the student process has them)."""
     source = (Path(netguard.__file__).read_text() + "\n\n" + Path(fsguard.__file__).read_text() + "\n\n" + code)
-    python = python or privileges.worker_python(user)
+    python = python or privileges.student_python(user)
     return subprocess.run([python.executable, "-I", "-c", source], capture_output=True, text=True, timeout=timeout,
                           cwd="/", env={"PATH": "/usr/bin:/bin", **python.env}, **privileges.spawn_options(user))
 
@@ -297,7 +298,7 @@ def test_concurrent_gradings_lease_different_real_users():
 @needs_root
 def test_sandbox_user_runs_python_even_when_it_lives_under_a_private_home():
     with users.lease_user() as user:
-        python = privileges.worker_python(user)
+        python = privileges.student_python(user)
         if users.can_run_python(user, users.SandboxPython(sys.executable, {})):
             assert python.executable == sys.executable
         else:   # this machine: pyenv under /root (mode 700): a managed copy the user can run
@@ -328,7 +329,7 @@ def test_file_filter_lets_a_student_process_read_its_own_files_only(shared_tmp):
         privileges.give_to(user, own)
         code = f"""
 import json
-out = {{"filter": worker_file_filter({str(own)!r}, {str(own)!r}, None)}}
+out = {{"filter": student_file_filter({str(own)!r}, {str(own)!r}, None)}}
 for name, path in (("own", {str(own / 'gradient_descent.py')!r}), ("other", {str(other / 'gradient_descent.py')!r}),
                    ("hidden", {str(HIDDEN_SPECS)!r}), ("solution", {str(ROOT / 'solutions' / 'gradient_descent.py')!r})):
     try:
@@ -363,11 +364,11 @@ def test_submission_folders_belong_to_their_sandbox_user_alone(shared_tmp):
 @needs_root
 def test_a_grader_that_is_not_root_refuses_without_the_opt_in():
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-            "from autograder.grade.users import require_isolation, IsolationError\n"
+            "from autograder.grade.isolation.users import require_isolation, IsolationError\n"
             "require_isolation(True)\n"
             "try:\n    require_isolation(False)\nexcept IsolationError as exc:\n    print(exc)\n")
     with users.lease_user() as user:
-        python = privileges.worker_python(user)
+        python = privileges.student_python(user)
         done = subprocess.run([python.executable, "-I", "-c", code], capture_output=True, text=True, cwd="/",
                               env={"PATH": "/usr/bin:/bin", **python.env}, timeout=120,
                               **privileges.spawn_options(user))
@@ -490,7 +491,7 @@ def test_hostile_scan_finds_another_students_secret_when_nothing_stops_it(shared
 
 
 def test_judge_command_line_names_no_hidden_test(tmp_path):
-    from autograder.grade.runner import _args_file, test_files
+    from autograder.grade.supervisor.runner import _args_file, test_files
 
     files = test_files(GD, ROOT)
     assert any("hidden_tests" in str(f) for f in files)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.checks.mistakes import NAMED_KINDS
-from autograder.grade.results import validate_gradescope
+from autograder.grade.supervisor.results import validate_gradescope
 from autograder.specs import get_exercise
 from tests.conftest import ROOT, run_kit
 

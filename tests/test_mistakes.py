@@ -27,9 +27,9 @@ import keras
 import numpy as np
 import pytest
 
-import autograder.grade.crossing  # noqa: F401  (imported once, outside the in-process runs)
-import autograder.grade.manager  # noqa: F401
-import autograder.grade.models  # noqa: F401
+import autograder.grade.judge.crossing  # noqa: F401  (imported once, outside the in-process runs)
+import autograder.grade.judge.manager  # noqa: F401
+import autograder.grade.judge.models  # noqa: F401
 from autograder.checks.architecture import ARCHITECTURE_MISTAKES, check_architecture
 from autograder.checks.gradients import GRADIENT_MISTAKES, check_gradient
 from autograder.checks.mistakes import GENERIC, declared, mistake_id

@@ -183,7 +183,7 @@ def test_pack_takes_the_file_worked_on_and_warns_per_stub(unzipped_bundle, tmp_p
         assert packed.read("gradient_descent.py") == (ROOT / "solutions" / "gradient_descent.py").read_bytes()
     assert [n.split(".")[0] for n in names] == sorted(["cifar_cnn", "gradient_descent", "mnist_cnn", "regularization"])
     # The grader reads exactly these files.
-    from autograder.grade.submission import read_submission
+    from autograder.grade.supervisor.submission import read_submission
 
     parts = read_submission(work / "out" / "submission.zip").parts
     assert sorted(parts) == sorted(n.split(".")[0] for n in names)

@@ -39,15 +39,15 @@ class Limits:
     idle_seconds: float = 20.0        # wall seconds a call may wait without computing
     wall_factor: float = 3.0          # wall backstop = limit × this ÷ the box's CPUs (at most 1)
     memory_mb: int = 2048             # resident memory of the student's process tree (the plan may lower it)
-    cpu_seconds: int = 3600           # CPU seconds of one worker process over its life (RLIMIT_CPU)
+    cpu_seconds: int = 3600           # CPU seconds of one student process over its life (RLIMIT_CPU)
     file_mb: int = 64                 # largest file the student's process may write (RLIMIT_FSIZE)
     output_bytes: int = 4000          # student output kept per test (the rest is counted, not kept)
     max_message_mb: int = 512         # largest answer the judge reads from the student's process
     user: str | None = "nobody"       # run the student's code as this user when the judge is root
     data_dir: str | None = None       # DL3_DATA_DIR for the judge and the student's process
     cpus: float = 1.0                 # the box's CPUs (from the plan), for the wall backstop
-    prestart: bool = True             # from the plan: start the worker before its first test
-    release_before_training: bool = False  # from the plan: stop an idle worker before the judge trains
+    prestart: bool = True             # from the plan: start the student process before its first test
+    release_before_training: bool = False  # from the plan: stop an idle student process before the judge trains
     costs_file: str | None = None     # reference costs (default: the kit's reference_costs.json)
     run_deadline: float | None = None  # time.time() by which the student's calls must end (the run's own limit)
 

@@ -1,7 +1,7 @@
 """Read a ``grade-batch`` output directory: ``OUT/<student>/results.json`` and ``meta.json``.
 
 Each test of a Gradescope ``results.json`` carries, in ``extra_data``, its exercise, check,
-whether it is hidden, its failure kind and its mistake id (``autograder.grade.results``).
+whether it is hidden, its failure kind and its mistake id (``autograder.grade.supervisor.results``).
 Results written before the kit named its mistakes lack those fields: the exercise then
 comes from the test's first tag, the check from its name, the kind from its output, and
 the mistake is unknown.

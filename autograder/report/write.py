@@ -14,7 +14,7 @@ import io
 import json
 from pathlib import Path
 
-from autograder.grade.results import write_atomically
+from autograder.grade.supervisor.results import write_atomically
 from autograder.report.html import page
 from autograder.report.table import KINDS
 

@@ -7,7 +7,7 @@ MARK = "# SECRET-" + "OF-"      # the honest student's file has this line; spelt
 
 
 def _candidates():
-    """Every file another student's grading may have: worker roots, grader scratch, and paths on command lines."""
+    """Every file another student's grading may have: student process roots, grader scratch, and paths on command lines."""
     paths = set(glob.glob("/tmp/dl3-*/**/*.py", recursive=True)) | set(glob.glob("/tmp/*/*/gradient_descent.py"))
     for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
         try:

@@ -29,36 +29,15 @@ from pathlib import Path
 from typing import Callable
 
 from autograder.config import DATA_DIR_ENV
-from autograder.grade import codec
+from autograder.grade.child import codec
 from autograder.grade.limits import Limits
-from autograder.grade.privileges import give_to, guard_source, spawn_options, worker_python
+from autograder.grade.child.source import child_program
+from autograder.grade.isolation.privileges import give_to, spawn_options, student_python
 from autograder.grade.processes import signal_name, tree_usage
 
 SLICE = 0.25
 
-BOOTSTRAP = """
-import resource as _r, sys as _s
-def _lim(kind, value):
-    try:
-        _r.setrlimit(kind, (value, value))
-    except (ValueError, OSError):
-        pass
-_lim(_r.RLIMIT_CORE, 0)
-_lim(_r.RLIMIT_AS, {memory})
-_lim(_r.RLIMIT_CPU, {cpu})
-_lim(_r.RLIMIT_FSIZE, {fsize})
-del _lim, _r, _s
-"""
-
-
-def worker_source() -> str:
-    """The child's program: the codec, then the worker (it cannot import the kit's grading package)."""
-    here = Path(__file__).resolve().parent
-    text = (here / "codec.py").read_text() + "\n\n" + (here / "worker.py").read_text()
-    return "\n".join(line for line in text.splitlines() if not line.startswith("from __future__"))
-
-
-class WorkerDied(Exception):
+class StudentProcessDied(Exception):
     pass
 
 
@@ -74,23 +53,23 @@ class Overrun(Exception):
 class Meter:
     """Watches one stretch of the student's work (an import, or one test's calls) against its limits."""
 
-    def __init__(self, worker: "Worker", cpu_limit: float, limits: Limits, memory_mb: int, used: float = 0.0):
-        self.worker, self.limits, self.memory_mb = worker, limits, memory_mb
+    def __init__(self, child: "Student process", cpu_limit: float, limits: Limits, memory_mb: int, used: float = 0.0):
+        self.child, self.limits, self.memory_mb = child, limits, memory_mb
         self.cpu_limit = cpu_limit
         self.used_before = used              # CPU seconds this test's earlier calls used
-        self.cpu_start = worker.cpu()
+        self.cpu_start = child.cpu()
         self.wall_start = time.monotonic()
         self.idle_mark = (self.wall_start, self.cpu_start)
         self.peak_mb = 0.0
 
     def cpu_used(self) -> float:
-        return self.used_before + max(0.0, self.worker.cpu() - self.cpu_start)
+        return self.used_before + max(0.0, self.child.cpu() - self.cpu_start)
 
     def wall(self) -> float:
         return time.monotonic() - self.wall_start
 
     def __call__(self) -> None:
-        cpu, anon = tree_usage(self.worker.proc.pid)
+        cpu, anon = tree_usage(self.child.proc.pid)
         self.peak_mb = max(self.peak_mb, anon)
         if anon > self.memory_mb:
             raise Overrun("memory", f"memory limit ({self.memory_mb:,} MB) exceeded")
@@ -107,7 +86,7 @@ class Meter:
             raise Overrun("idle", f"waited {now - mark_wall:.0f} s without computing (sleeping or blocked)")
 
 
-class Worker:
+class StudentProcess:
     """One sandboxed interpreter with the student's module imported."""
 
     def __init__(self, root: Path, module: str, limits: Limits, user, extra_env: dict | None = None):
@@ -119,14 +98,14 @@ class Worker:
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
-        source = BOOTSTRAP.format(memory=limits.address_space_mb * 2**20, cpu=int(limits.cpu_seconds),
-                                  fsize=limits.file_mb * 2**20) + guard_source() + worker_source()
-        python = worker_python(user)   # an interpreter the sandbox user can run (issue 10: privileges.py)
+        source = child_program(memory_bytes=limits.address_space_mb * 2**20, cpu_seconds=int(limits.cpu_seconds),
+                               file_bytes=limits.file_mb * 2**20)
+        python = student_python(user)   # an interpreter the sandbox user can run (issue 10: privileges.py)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch / "tmp"),
                "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
                "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
-               # the worker builds models, it never trains: oneDNN's caches and TensorFlow's
+               # the student process builds models, it never trains: oneDNN's caches and TensorFlow's
                # thread pools would only cost memory and spin the CPU
                "TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", **python.env, **(extra_env or {})}
         if limits.data_dir:
@@ -193,7 +172,7 @@ class Worker:
                 continue
             chunk = os.read(self._rep_r, min(left, 1 << 20))
             if not chunk:
-                raise WorkerDied
+                raise StudentProcessDied
             chunks.append(chunk)
             left -= len(chunk)
         return b"".join(chunks)
@@ -209,7 +188,7 @@ class Worker:
                 continue
             got = os.readv(self._rep_r, [view[at:at + (1 << 20)]])
             if not got:
-                raise WorkerDied
+                raise StudentProcessDied
             at += got
         return buffer
 
@@ -236,10 +215,10 @@ class Worker:
                 except BlockingIOError:
                     continue
                 except BrokenPipeError:
-                    raise WorkerDied from None
+                    raise StudentProcessDied from None
 
     def death(self) -> str:
-        """Why the worker is gone, in the student's terms."""
+        """Why the child is gone, in the student's terms."""
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -1,10 +1,10 @@
-"""The sandboxed child: imports the student's module and runs calls the judge sends.
+"""The sandboxed child's main loop: imports the student's module and runs the calls the judge sends.
 
-Never imported by the judge: ``sandbox.py`` runs it as ``python -I -c SOURCE`` where
-SOURCE is ``codec.py`` followed by this file, so the child needs nothing from the kit's
-grading package (which is not on its path). Protocol, over two pipes (never stdout):
-the child sends ``{"ready": ...}`` once the module is imported (or why not), then answers
-each ``{"op": "call", ...}`` with ``{"ok": true, "result": ..., "writeback": ...}`` or
+Never imported: ``child/source.py`` pastes it after the limits, the guards and ``codec.py``, and
+``judge/student_process.py`` runs that text as ``python -I -c TEXT``, so the child needs nothing
+from the kit (which is not on its path). Protocol, over two pipes (never stdout): the child sends
+``{"ready": ...}`` once the module is imported (or why not), then answers each
+``{"op": "call", ...}`` with ``{"ok": true, "result": ..., "writeback": ...}`` or
 ``{"ok": false, "kind": ..., ...}``.
 """
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grade import codec
+from autograder.grade.child import codec
 
 CODE_RUNNING_LAYERS = ("Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer")
 

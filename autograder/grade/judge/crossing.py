@@ -20,13 +20,13 @@ from types import ModuleType
 from typing import Any, Callable
 
 from autograder.checks.values import CheckFailure
-from autograder.grade import codec
+from autograder.grade.child import codec
 
 
 def _engine() -> tuple[Callable, Callable]:
     """The sandbox's safe model rebuild and its call description (imported when first needed)."""
-    from autograder.grade.manager import short_args
-    from autograder.grade.models import rebuild_model
+    from autograder.grade.judge.manager import short_args
+    from autograder.grade.judge.models import rebuild_model
 
     return rebuild_model, short_args
 

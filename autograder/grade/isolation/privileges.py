@@ -6,10 +6,8 @@ The engine's side of the isolation (see docs/isolation.md for what each setup ge
   (the grading run's leased ``dl3-sandbox-N``, see ``users.py``); never the judge's own
   uid: a user that cannot run Python gets a grader-managed copy of the interpreter, and
   where even that fails ``IsolationError`` says what to change. None when not root.
-- ``spawn_options``/``worker_python``/``give_to``: how ``worker_process.Worker`` starts the
+- ``spawn_options``/``student_python``/``give_to``: how ``student_process.StudentProcess`` starts the
   child as that user, with an interpreter it can run, in directories only it can read.
-- ``guard_source()``: the text of ``netguard.py`` and ``fsguard.py`` plus the lines that
-  put both filters on the child before anything of the student's is imported.
 - ``probe_isolation``: what this host grants (seccomp, Landlock), found by a real child
   as the sandbox user, for the results' metadata and the instructor's log.
 """
@@ -26,27 +24,16 @@ from pathlib import Path
 from typing import Iterator
 
 from autograder.config import ALLOW_SAME_USER_ENV
-from autograder.grade.users import IsolationError, SandboxPython, grader_is_root, private_dir, sandbox_python
+from autograder.grade.child.source import probe_program
+from autograder.grade.isolation.users import IsolationError, SandboxPython, grader_is_root, private_dir, sandbox_python
 
-__all__ = ["IsolationError", "sandbox_user", "spawn_options", "worker_python", "give_to", "guard_source",
+__all__ = ["IsolationError", "sandbox_user", "spawn_options", "student_python", "give_to",
            "probe_isolation", "user_can_run_python"]
-
-HERE = Path(__file__).resolve().parent
-
-# Put after the guards' definitions in the child's source: both filters before the codec (numpy) and the
-# student's module are imported. argv of the child: -c, request fd, reply fd, import root, module.
-GUARD_CALLS = """
-import os as _g_os, sys as _g_sys
-DL3_NETWORK_FILTER = install_network_filter()
-DL3_FILE_FILTER = worker_file_filter(_g_sys.argv[3], _g_os.getcwd(), _g_os.environ.get("DL3_DATA_DIR"))
-del _g_os, _g_sys
-"""
-
 
 def user_can_run_python(user: pwd.struct_passwd) -> bool:
     """Whether ``user`` can run this interpreter, or the grader's managed copy of it, with numpy."""
     try:
-        worker_python(user)
+        student_python(user)
     except IsolationError:
         return False
     return True
@@ -67,7 +54,7 @@ def sandbox_user(name: str | None) -> pwd.struct_passwd | None:
                              f"lease one of its dl3-sandbox-N users)") from None
     if user.pw_uid == 0:
         raise IsolationError(f"the sandbox user {name!r} is root: student code would run with every privilege")
-    worker_python(user)
+    student_python(user)
     return user
 
 
@@ -76,7 +63,7 @@ def _python_for_uid(uid: int) -> SandboxPython:
     return sandbox_python(pwd.getpwuid(uid))
 
 
-def worker_python(user: pwd.struct_passwd | None) -> SandboxPython:
+def student_python(user: pwd.struct_passwd | None) -> SandboxPython:
     """The interpreter (and the environment it needs) the student's process runs with."""
     import sys
 
@@ -99,32 +86,10 @@ def give_to(user: pwd.struct_passwd | None, *paths) -> None:
         private_dir(Path(path), user)
 
 
-def guard_source() -> str:
-    """The guards' code and the calls that install them, to go first in the child's source."""
-    text = (HERE / "netguard.py").read_text() + "\n\n" + (HERE / "fsguard.py").read_text() + "\n" + GUARD_CALLS
-    return "\n".join(line for line in text.splitlines() if not line.startswith("from __future__")) + "\n\n"
-
-
-PROBE = """
-import json, socket
-network = install_network_filter()
-try:
-    socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
-    network = network or "a socket could still be opened"
-except PermissionError:
-    pass
-abi = landlock_abi()
-files = install_file_filter(["/usr"], [])
-print(json.dumps({"network": network, "files": files, "landlock_abi": abi}))
-"""
-
-
 def probe_isolation(user: pwd.struct_passwd | None) -> dict:
     """What this host grants a student process: ``{"network": ..., "files": ...}`` in words, by a real try."""
-    python = worker_python(user)
-    source = "\n".join(line for line in ((HERE / "netguard.py").read_text() + "\n"
-                                         + (HERE / "fsguard.py").read_text() + PROBE).splitlines()
-                       if not line.startswith("from __future__"))
+    python = student_python(user)
+    source = probe_program()
     try:
         done = subprocess.run([python.executable, "-I", "-c", source], capture_output=True, text=True, timeout=60,
                               cwd="/", env={"PATH": "/usr/bin:/bin", **python.env}, **spawn_options(user))
@@ -167,7 +132,7 @@ def isolated_run(allow_same_user: bool = False, kit_root: Path | None = None) ->
     kit's grader-only folders unreadable to others. Not root: only with ``allow_same_user`` (or
     ``$DL3_ALLOW_SAME_USER=1``), else ``IsolationError``.
     """
-    from autograder.grade.users import lease_user, protect_grader_paths, require_isolation
+    from autograder.grade.isolation.users import lease_user, protect_grader_paths, require_isolation
 
     allow = allow_same_user or os.environ.get(ALLOW_SAME_USER_ENV) == "1"
     require_isolation(allow)
@@ -175,7 +140,7 @@ def isolated_run(allow_same_user: bool = False, kit_root: Path | None = None) ->
         yield None, probe_isolation(None)
         return
     with lease_user() as user:
-        worker_python(user)
+        student_python(user)
         if kit_root is not None:
             protect_grader_paths(kit_root)
         yield user.pw_name, probe_isolation(user)

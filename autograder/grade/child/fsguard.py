@@ -1,7 +1,7 @@
-"""Only its own files for a student's process: a Landlock rule set the sandboxed worker puts on itself.
+"""Only its own files for a student's process: a Landlock rule set the sandboxed student process puts on itself.
 
 Self-contained like ``netguard.py`` (standard library only, no kit imports, private names
-prefixed ``_fsguard_``): its text is placed in the worker's source, and
+prefixed ``_fsguard_``): its text is placed in the student process's source, and
 ``install_file_filter`` runs in the child before the student's module is imported.
 
 Landlock (Linux 5.13+, unprivileged, allowed in Docker's default seccomp profile since
@@ -133,10 +133,10 @@ def python_paths():
     return sorted(out)
 
 
-def worker_file_filter(root, scratch, data_dir=None):
-    """The worker's rule set: read the system, Python, the data and ``root``; write ``scratch`` and /dev's files.
+def student_file_filter(root, scratch, data_dir=None):
+    """The student process's rule set: read the system, Python, the data and ``root``; write ``scratch`` and /dev's files.
 
-    ``/proc/self`` is the worker's own process directory when the rules are made: processes the
+    ``/proc/self`` is the student process's own process directory when the rules are made: processes the
     student's code starts see the machine-wide files of /proc but not their own directory.
 
     Returns None when in force, else why not (the caller reports it: file isolation then rests on users).

@@ -2,7 +2,7 @@
 
 ``pytest --sandbox`` (see ``autograder/plugin.py``) makes the ``submission`` fixture a
 ``SubmissionProxy``: ``submission.predict(X, 2.0, -1.0)`` sends the arguments to the
-student's worker process through the safe codec, waits for the answer within the test's
+student's process through the safe codec, waits for the answer within the test's
 limits, and returns the decoded result. The judge never imports the student's code, so
 nothing the student's process does to numpy, Keras, pytest or the kit changes the
 judge's checks.
@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
 
-from autograder.grade.manager import SandboxFailure, SandboxManager
+from autograder.grade.judge.manager import SandboxFailure, SandboxManager
 
 
 class RemoteFunction:
@@ -42,8 +42,8 @@ class SubmissionProxy(ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        worker = self._manager.worker(self._module)
-        if name not in worker.functions:
+        child = self._manager.child(self._module)
+        if name not in child.functions:
             raise SandboxFailure(f"{self._module}.py has no function `{name}`\n"
                                  f"  hint: keep the function names of the exercise file", mistake="missing_function")
         # One object per function for the session, like a module's attribute (the kit caches on it).

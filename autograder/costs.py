@@ -19,8 +19,8 @@ from pathlib import Path
 
 from autograder.config import KIT_ROOT
 from autograder.grade.limits import REFERENCE_COSTS, Limits
-from autograder.grade.results import write_atomically
-from autograder.grade.runner import Options, grade
+from autograder.grade.supervisor.results import write_atomically
+from autograder.grade.supervisor.runner import Options, grade
 from autograder.specs import all_exercises
 
 

@@ -5,11 +5,11 @@ so it stays small and outlives whatever else the box's kernel kills. Its steps, 
 
 1. ``read_submission`` finds the exercise files (nothing else is used).
 2. ``plan_run`` reads the box (``box.py``: memory limit, CPU quota, affinity) and makes
-   the plan: how many exercise modules are graded at once, whether workers start early,
+   the plan: how many exercise modules are graded at once, whether student processes start early,
    how much memory the student's process gets.
 3. ``judge_units``: each exercise module present is one *unit*: a judge — ``pytest`` with
    the kit's plugin in ``--sandbox`` mode, in a fresh process — runs that module's visible
-   and hidden tests; the student's code runs in a sandboxed worker beside it. Units run
+   and hidden tests; the student's code runs in a sandboxed student process beside it. Units run
    one at a time in a small box (a judge's memory is returned to the box when it exits),
    several at once where memory and CPUs allow.
 4. After every judge has exited and every process left behind has been killed, the
@@ -37,12 +37,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder.config import DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, TARGET_ENV, data_dir
-from autograder.grade.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
+from autograder.grade.supervisor.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
 from autograder.grade.limits import Limits, load_unit_seconds
-from autograder.grade.privileges import IsolationError, isolated_run, isolation_warnings
+from autograder.grade.isolation.privileges import IsolationError, isolated_run, isolation_warnings
 from autograder.grade.processes import anon_mb, harden_judge, kill_descendants, tree_pids
-from autograder.grade.results import Results, TestResult
-from autograder.grade.submission import Submission, SubmissionError, read_submission
+from autograder.grade.supervisor.results import Results, TestResult
+from autograder.grade.supervisor.submission import Submission, SubmissionError, read_submission
 from autograder.checks import mistakes
 from autograder.specs import Exercise, all_exercises
 
@@ -455,7 +455,7 @@ def grade_and_write(submission: Path, results_path: Path, junit_path: Path | Non
     failure: the results file then says so and carries no score, and stderr tells the
     instructor the cause and the box size to pick).
     """
-    from autograder.grade import results as formats
+    from autograder.grade.supervisor import results as formats
 
     for out in [results_path] + ([junit_path] if junit_path else []):
         if Path(out).is_dir():

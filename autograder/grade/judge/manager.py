@@ -1,11 +1,11 @@
-"""The judge's side of the sandbox: workers for one judge run, per-test limits, calls, cleanup.
+"""The judge's side of the sandbox: student processes for one judge run, per-test limits, calls, cleanup.
 
 A judge grades one or more exercise modules; each module's student code runs in one
-worker (``worker_process.py``), reused across that module's tests like the in-process
-plugin imports the module once. The plan (``box.py``) decides whether a worker is
+student process (``judge/student_process.py``), reused across that module's tests like the in-process
+plugin imports the module once. The plan (``box.py``) decides whether a student process is
 started before its first test (a roomy box) or only when a test needs it, with every
-other module's worker stopped first (a small box: one TensorFlow worker at a time), and
-whether an idle worker is stopped before the judge trains a model.
+other module's student process stopped first (a small box: one TensorFlow student process at a time), and
+whether an idle student process is stopped before the judge trains a model.
 
 Blame: the student's process is killed by the judge when it passes its own limits (its
 time, its memory): that is the student's. A student's process that the kernel killed
@@ -26,15 +26,15 @@ import numpy as np
 
 from autograder import memory_hooks
 from autograder.checks.values import CheckFailure
-from autograder.grade import codec
+from autograder.grade.child import codec
 from autograder.grade.limits import Limits, load_reference_costs
-from autograder.grade.models import apply_compile_config, rebuild_model
-from autograder.grade.privileges import give_to, sandbox_user
+from autograder.grade.judge.models import apply_compile_config, rebuild_model
+from autograder.grade.isolation.privileges import give_to, sandbox_user
 from autograder.grade.processes import harden_judge, kill_descendants
 from autograder.memory_hooks import release_memory
-from autograder.grade.worker_process import Meter, Overrun, Worker, WorkerDied
+from autograder.grade.judge.student_process import Meter, Overrun, StudentProcess, StudentProcessDied
 
-START_TIMEOUT = 300.0   # wall seconds for the worker's interpreter to start (before the student's import)
+START_TIMEOUT = 300.0   # wall seconds for the student process's interpreter to start (before the student's import)
 
 
 class SandboxFailure(CheckFailure):
@@ -48,7 +48,7 @@ class SandboxFailure(CheckFailure):
 
 
 class GraderFailure(RuntimeError):
-    """The grader itself could not go on (its box ran out of room, a worker could not start): not a score."""
+    """The grader itself could not go on (its box ran out of room, a student process could not start): not a score."""
 
 
 def overrun_mistake(over: Overrun) -> tuple[str, str]:
@@ -137,7 +137,7 @@ def output_note(output: str) -> str:
 
 
 class SandboxManager:
-    """Workers for one judge run; ``begin_test``/``end_test`` bracket each graded test."""
+    """Student processes for one judge run; ``begin_test``/``end_test`` bracket each graded test."""
 
     def __init__(self, target: Path, limits: Limits | None = None):
         self.limits = limits or Limits.from_env()
@@ -145,8 +145,8 @@ class SandboxManager:
         harden_judge()
         self.user = sandbox_user(self.limits.user)
         self.root = self._make_root()
-        self.workers: dict[str, Worker] = {}
-        self.ready: set[str] = set()   # modules whose worker has imported the student's module
+        self.children: dict[str, StudentProcess] = {}
+        self.ready: set[str] = set()   # modules whose student process has imported the student's module
         self.functions: dict[tuple[str, str], "RemoteFunction"] = {}  # noqa: F821 - proxy.py
         self.import_failures: dict[str, BaseException] = {}
         self.costs = load_reference_costs(self.limits.costs_file)
@@ -155,7 +155,7 @@ class SandboxManager:
         self.peak_mb = 0.0                    # largest resident memory of any student process
         self.cpu_by_test: dict[str, float] = {}
         if self.limits.release_before_training:
-            memory_hooks.before_heavy_work(self.release_idle_workers)
+            memory_hooks.before_heavy_work(self.release_idle_children)
 
     def _make_root(self) -> Path:
         """A directory with only the target's exercise files and the student-facing ``autograder`` package."""
@@ -182,113 +182,113 @@ class SandboxManager:
     def begin_test(self, check_key: str | None = None) -> None:
         self.check_key = check_key
         self.test_cpu = 0.0
-        for worker in self.workers.values():
-            worker.take_output()
+        for child in self.children.values():
+            child.take_output()
 
     def end_test(self) -> None:
         if self.check_key:
             self.cpu_by_test[self.check_key] = round(self.test_cpu, 3)
-        for name, worker in list(self.workers.items()):
-            if not worker.alive and name in self.ready:
+        for name, child in list(self.children.items()):
+            if not child.alive and name in self.ready:
                 self._discard(name)
         kill_descendants(keep=self._keep())
         if self.limits.release_before_training:
             release_memory()   # small box: what this test's models and data held goes back now
 
     def _keep(self) -> set[int]:
-        """The live workers, and whatever a worker still importing its module has started."""
+        """The live student processes, and whatever a student process still importing its module has started."""
         import psutil
 
-        keep = {w.proc.pid for w in self.workers.values()}
-        for name, worker in self.workers.items():
+        keep = {w.proc.pid for w in self.children.values()}
+        for name, child in self.children.items():
             if name not in self.ready:
                 with contextlib.suppress(psutil.Error):
-                    keep |= {c.pid for c in psutil.Process(worker.proc.pid).children(recursive=True)}
+                    keep |= {c.pid for c in psutil.Process(child.proc.pid).children(recursive=True)}
         return keep
 
     def close(self) -> None:
         import shutil
 
-        memory_hooks.forget(self.release_idle_workers)
-        for worker in self.workers.values():
-            worker.kill()
-        self.workers.clear()
+        memory_hooks.forget(self.release_idle_children)
+        for child in self.children.values():
+            child.kill()
+        self.children.clear()
         kill_descendants()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _discard(self, module: str) -> str:
         self.ready.discard(module)
-        worker = self.workers.pop(module, None)
-        if worker is None:
+        child = self.children.pop(module, None)
+        if child is None:
             return ""
-        self.peak_mb = max(self.peak_mb, worker.peak_mb)
-        worker.kill()
+        self.peak_mb = max(self.peak_mb, child.peak_mb)
+        child.kill()
         kill_descendants(keep=self._keep())
-        return worker.take_output()
+        return child.take_output()
 
-    def release_idle_workers(self) -> None:
-        """Stop every worker now (the judge is about to train: the memory goes to it); they restart on demand."""
-        for module in list(self.workers):
+    def release_idle_children(self) -> None:
+        """Stop every student process now (the judge is about to train: the memory goes to it); they restart on demand."""
+        for module in list(self.children):
             self._discard(module)
 
-    # workers --------------------------------------------------------------
+    # student processes --------------------------------------------------------------
     def prestart(self, modules: set[str] | None = None) -> None:
-        """Start a worker for each exercise file this judge grades (``modules``; None: every one) now,
+        """Start a student process for each exercise file this judge grades (``modules``; None: every one) now,
         so the imports overlap with grading (roomy boxes only)."""
         if not self.limits.prestart:
             return
         for path in sorted(self.root.glob("*.py")):
             wanted = modules is None or path.stem in modules
-            if wanted and path.stem not in self.workers and path.stem not in self.import_failures:
+            if wanted and path.stem not in self.children and path.stem not in self.import_failures:
                 self._spawn(path.stem)
 
-    def _spawn(self, module: str) -> Worker:
+    def _spawn(self, module: str) -> StudentProcess:
         if not self.limits.prestart:
-            # One worker at a time in a small box: the others go first (they restart when needed).
-            for other in [m for m in self.workers if m != module]:
+            # One student process at a time in a small box: the others go first (they restart when needed).
+            for other in [m for m in self.children if m != module]:
                 self._discard(other)
-        worker = Worker(self.root, module, self.limits, self.user)
-        self.workers[module] = worker
-        return worker
+        child = StudentProcess(self.root, module, self.limits, self.user)
+        self.children[module] = child
+        return child
 
-    def _meter(self, worker: Worker, cpu_limit: float, used: float = 0.0) -> Meter:
-        return Meter(worker, cpu_limit, self.limits, self.limits.memory_mb, used)
+    def _meter(self, child: StudentProcess, cpu_limit: float, used: float = 0.0) -> Meter:
+        return Meter(child, cpu_limit, self.limits, self.limits.memory_mb, used)
 
-    def worker(self, module: str) -> Worker:
+    def child(self, module: str) -> StudentProcess:
         if module in self.import_failures:
             raise self.import_failures[module]
-        worker = self.workers.get(module)
-        if worker is not None and module in self.ready:
-            if worker.alive:
-                return worker
+        child = self.children.get(module)
+        if child is not None and module in self.ready:
+            if child.alive:
+                return child
             self._discard(module)
-            worker = None
+            child = None
         filename = f"{module}.py"
-        if worker is None:
+        if child is None:
             if not (self.root / filename).is_file():
                 failure = SandboxFailure(f"{filename} is missing: there is no such file in the submission",
                                          mistake="import_error")
                 self.import_failures[module] = failure
                 raise failure
-            worker = self._spawn(module)
-        self._await_start(module, worker)
-        meter = self._meter(worker, self.limits.import_time_limit)
+            child = self._spawn(module)
+        self._await_start(module, child)
+        meter = self._meter(child, self.limits.import_time_limit)
         mistake, kind = "import_error", "crash"
         try:
-            header, _ = worker.receive(meter)
+            header, _ = child.receive(meter)
         except Overrun as over:
             why = self._overrun_text(over, "importing it", self.limits.import_time_limit, None, meter)
             mistake, kind = overrun_mistake(over)
-        except (WorkerDied, codec.CodecError):
-            why = self._death(worker, meter)
+        except (StudentProcessDied, codec.CodecError):
+            why = self._death(child, meter)
         else:
-            worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
+            child.peak_mb = max(child.peak_mb, meter.peak_mb)
             if header.get("ready") is True:
-                worker.functions = [f for f in header.get("functions", []) if isinstance(f, str)]
+                child.functions = [f for f in header.get("functions", []) if isinstance(f, str)]
                 self.ready.add(module)
-                return worker
+                return child
             why = self._import_error_text(header)
-        worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
+        child.peak_mb = max(child.peak_mb, meter.peak_mb)
         output = self._discard(module)
         failure = SandboxFailure(f"could not import {filename}: {why}" + output_note(output)
                                  + f"\n  hint: run `python {filename}` and fix the first error it shows",
@@ -296,7 +296,7 @@ class SandboxManager:
         self.import_failures[module] = failure
         raise failure
 
-    def _await_start(self, module: str, worker: Worker) -> None:
+    def _await_start(self, module: str, child: StudentProcess) -> None:
         """The interpreter's own start (before the student's import): a failure here is the grader's."""
         deadline = time.monotonic() + START_TIMEOUT
 
@@ -305,17 +305,17 @@ class SandboxManager:
                 raise TimeoutError
 
         try:
-            started, _ = worker.receive(watch)
+            started, _ = child.receive(watch)
             if started.get("started") is not True:
                 raise codec.CodecError("no start message")
-        except (TimeoutError, WorkerDied, codec.CodecError) as exc:
+        except (TimeoutError, StudentProcessDied, codec.CodecError) as exc:
             output = self._discard(module)
             raise GraderFailure(f"the grader's sandbox did not start ({type(exc).__name__}): "
                                 f"{output[-2000:]}") from None
 
-    def _death(self, worker: Worker, meter: Meter) -> str:
-        """Why the worker died; a kernel kill within the student's memory limit is the grader's failure."""
-        why = worker.death()
+    def _death(self, child: StudentProcess, meter: Meter) -> str:
+        """Why the student process died; a kernel kill within the student's memory limit is the grader's failure."""
+        why = child.death()
         if why.startswith("your code was killed (SIGKILL)"):
             if meter.peak_mb >= 0.9 * self.limits.memory_mb:
                 return f"memory limit ({self.limits.memory_mb:,} MB) exceeded"
@@ -347,7 +347,7 @@ class SandboxManager:
 
     # calls -----------------------------------------------------------------
     def call(self, module: str, function: str, args: tuple, kwargs: dict) -> Any:
-        worker = self.worker(module)
+        child = self.child(module)
         what = f"{function}({short_args(args, kwargs)})"
         encoder = codec.Encoder()
         try:
@@ -361,23 +361,23 @@ class SandboxManager:
                   "np_random": np_state, "keras_seed": _keras_seed_to_forward()}
         reference = self.costs.get(self.check_key or "")
         limit = self.limits.check_limit(reference)
-        meter = self._meter(worker, limit, used=self.test_cpu)
+        meter = self._meter(child, limit, used=self.test_cpu)
         try:
-            worker.send(header, encoder.blobs, meter)
-            reply, blobs = worker.receive(meter)
+            child.send(header, encoder.blobs, meter)
+            reply, blobs = child.receive(meter)
         except Overrun as over:
             self.test_cpu = meter.cpu_used()
-            worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
+            child.peak_mb = max(child.peak_mb, meter.peak_mb)
             output = self._discard(module)
             text = self._overrun_text(over, f"running {what}", limit, reference, meter)
             raise SandboxFailure(text + output_note(output), *overrun_mistake(over)) from None
-        except BaseException as exc:  # noqa: BLE001 - e.g. pytest-timeout firing: the worker is mid-call
+        except BaseException as exc:  # noqa: BLE001 - e.g. pytest-timeout firing: the child is mid-call
             self.test_cpu = meter.cpu_used()
-            worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
-            if not isinstance(exc, (WorkerDied, codec.CodecError)):
+            child.peak_mb = max(child.peak_mb, meter.peak_mb)
+            if not isinstance(exc, (StudentProcessDied, codec.CodecError)):
                 self._discard(module)
                 raise
-            why = self._death(worker, meter) if isinstance(exc, WorkerDied) or not worker.alive else \
+            why = self._death(child, meter) if isinstance(exc, StudentProcessDied) or not child.alive else \
                 f"the grader could not read the answer ({exc})"
             output = self._discard(module)
             hint = "\n  hint: do not call sys.exit, os._exit or quit()" if why.startswith("your code exited") else ""
@@ -385,7 +385,7 @@ class SandboxManager:
                 "unreadable_answer" if why.startswith("the grader could not read") else "crash"
             raise SandboxFailure(f"{why} during {what}" + hint + output_note(output), mistake=mistake) from None
         self.test_cpu = meter.cpu_used()
-        worker.peak_mb = max(worker.peak_mb, meter.peak_mb)
+        child.peak_mb = max(child.peak_mb, meter.peak_mb)
         targets = list(args) + list(kwargs.values())
         big = sum(len(b) for b in blobs) > (4 << 20)
         if big and self.limits.release_before_training:

@@ -5,9 +5,9 @@ grader reads the limits it runs under — cgroup v1 and v2 memory limit and CPU 
 along the whole path of its cgroup, and its CPU affinity — and plans from them:
 
 - how many exercise modules are graded at once (each by its own judge process with at
-  most one sandboxed worker beside it);
-- whether workers are started ahead of time, or only when a test needs one;
-- whether an idle worker is stopped before the judge trains a model (both import
+  most one sandboxed student process beside it);
+- whether student processes are started ahead of time, or only when a test needs one;
+- whether an idle child is stopped before the judge trains a model (both import
   TensorFlow: about 270 MB of anonymous memory each);
 - how much memory the student's process may use.
 
@@ -32,7 +32,7 @@ TF_PROCESS_MB = 300          # a process that has imported TensorFlow and Keras,
 JUDGE_TRAINING_MB = 520      # the judge while it trains the kit's largest model (resident, no cache)
 SUPERVISOR_MB = 60           # the outer `grade` process (no TensorFlow)
 MARGIN_MB = 32               # kept free in a small box
-UNIT_MB = 1400               # one module graded at full speed: judge + worker + page cache, with room
+UNIT_MB = 1400               # one module graded at full speed: judge + student process + page cache, with room
 MIN_STUDENT_MB = 256         # never give the student's process less than this
 MIN_BOX_MB = 640             # below this a judge and a student's process (TensorFlow each) cannot both run
 
@@ -161,8 +161,8 @@ class Plan:
     """How one grading run uses its box (see the module's docstring)."""
 
     units_at_once: int          # exercise modules graded at the same time
-    prestart: bool              # start a module's worker before its first test needs it
-    release_before_training: bool  # stop an idle worker before the judge trains a model
+    prestart: bool              # start a module's student process before its first test needs it
+    release_before_training: bool  # stop an idle student process before the judge trains a model
     student_memory_mb: int      # resident memory the student's process tree may use
     memory_mb: int              # the memory the plan was made for (the box's, or the host's)
     cpus: float
@@ -185,7 +185,7 @@ def make_plan(box: Box, student_memory_mb: int | None = None, units: int | None 
     by_cpu = max(1, int(cpus + 0.5))
     at_once = max(1, min(by_memory, by_cpu, units or by_memory))
     small = memory_mb - SUPERVISOR_MB < UNIT_MB
-    # In a small box the judge (TensorFlow, ~300 MB) and one worker share the memory; the worker
+    # In a small box the judge (TensorFlow, ~300 MB) and one student process share the memory; the student process
     # gets what the judge's own training peak leaves, and is stopped while the judge trains.
     room = (memory_mb - SUPERVISOR_MB) // at_once - TF_PROCESS_MB
     allowed = max(MIN_STUDENT_MB, room - MARGIN_MB)

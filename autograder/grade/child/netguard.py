@@ -1,8 +1,8 @@
-"""No network for a student's process: a seccomp filter the sandboxed worker installs on itself.
+"""No network for a student's process: a seccomp filter the sandboxed student process installs on itself.
 
 Self-contained on purpose (standard library only, no kit imports, every private name
-prefixed ``_netguard_``): the worker runs from source text, and this file's text is
-placed in that source before the worker's own code, so ``install_network_filter()`` runs
+prefixed ``_netguard_``): the student process runs from source text, and this file's text is
+placed in that source before the student process's own code, so ``install_network_filter()`` runs
 in the child before the student's module is imported.
 
 The filter (classic BPF over ``struct seccomp_data``):
