@@ -14,16 +14,10 @@ from pathlib import Path
 
 from autograder import config
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = config.KIT_ROOT
 STUDENT_COMMANDS = ("prefetch", "pack")
 INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "student-bundle", "grade", "gradescope-bundle", "grade-batch",
                        "reference-costs", "class-report")
-
-
-def full_kit() -> bool:
-    """Whether this is the course repo's kit (the student bundle ships without the grading modules)."""
-    package = Path(__file__).resolve().parent
-    return (package / "release.py").is_file() and (package / "grade").is_dir()
 
 
 def regenerate(check: bool, stale, write, command: str) -> int:
@@ -129,7 +123,7 @@ def cmd_reference_costs(args: argparse.Namespace) -> int:
 def cmd_grade_batch(args: argparse.Namespace) -> int:
     from autograder import batch
 
-    if args.allow_same_user:   # each grading is a `grade` child: it reads this (privileges.py)
+    if args.allow_same_user:   # each grading is a `grade` child: it reads this (config.allow_same_user)
         os.environ[config.ALLOW_SAME_USER_ENV] = "1"
     try:
         summary = batch.run_batch(Path(args.submissions), Path(args.out), workers=args.workers,
@@ -158,7 +152,7 @@ def cmd_class_report(args: argparse.Namespace) -> int:
 
 def build_parser(instructor: bool | None = None) -> argparse.ArgumentParser:
     """The parser: student commands always, instructor commands in the full kit only."""
-    instructor = full_kit() if instructor is None else instructor
+    instructor = config.full_kit() if instructor is None else instructor
     description = ("The Deep Learning 3 kit: student and instructor commands." if instructor else
                    "The Deep Learning 3 kit: student commands (instructor commands need the full kit, "
                    "the course repo).")
@@ -202,19 +196,19 @@ def add_instructor_commands(sub) -> None:
     grade.add_argument("submission", help="the submission: a directory or a .zip (searched to any depth)")
     grade.add_argument("--results", required=True, metavar="PATH", help="where to write results.json")
     grade.add_argument("--junit", default=None, metavar="PATH", help="also write JUnit XML to PATH")
-    grade.add_argument("--time-limit", type=float, default=60.0, metavar="S",
-                       help="CPU seconds of the student's code per test, and for its import (default 60)")
-    grade.add_argument("--memory-mb", type=int, default=2048, metavar="MB",
-                       help="resident memory of the student's processes (default 2048; a small box lowers it)")
+    grade.add_argument("--time-limit", type=float, default=config.TIME_LIMIT_S, metavar="S",
+                       help=f"CPU seconds of the student's code per test, and for its import (default {config.TIME_LIMIT_S:g})")
+    grade.add_argument("--memory-mb", type=int, default=config.MEMORY_MB, metavar="MB",
+                       help=f"resident memory of the student's processes (default {config.MEMORY_MB}; a small box lowers it)")
     grade.add_argument("--units", type=int, default=None, metavar="N",
                        help="exercise modules graded at once (default: as the box's memory and CPUs allow)")
     grade.add_argument("--box-memory-mb", type=int, default=None, metavar="MB",
                        help="plan for this much memory instead of the limit the grader detects (where the "
                             "container's limit is not visible; grade-batch sets each grading's share)")
-    grade.add_argument("--test-timeout", type=float, default=1800.0, metavar="S",
-                       help="the grader's own cap per test, training included (default 1800)")
-    grade.add_argument("--total-timeout", type=float, default=7200.0, metavar="S",
-                       help="cap on the whole grading run (default 7200)")
+    grade.add_argument("--test-timeout", type=float, default=config.TEST_TIMEOUT_S, metavar="S",
+                       help=f"the grader's own cap per test, training included (default {config.TEST_TIMEOUT_S:g})")
+    grade.add_argument("--total-timeout", type=float, default=config.TOTAL_TIMEOUT_S, metavar="S",
+                       help=f"cap on the whole grading run (default {config.TOTAL_TIMEOUT_S:g})")
     grade.add_argument("--data-dir", default=None, help="the offline data directory (default: $DL3_DATA_DIR)")
     grade.add_argument("--no-training", action="store_true",
                        help="skip the checks that train models (they score 0; for quick dry runs)")
@@ -227,12 +221,13 @@ def add_instructor_commands(sub) -> None:
     gs = sub.add_parser("gradescope-bundle", help="zip the Gradescope autograder (kit, hidden tests, data)")
     gs.add_argument("out", help="the zip file to write")
     gs.add_argument("--data-dir", default=None, help="where the data comes from (default: $DL3_DATA_DIR)")
-    gs.add_argument("--time-limit", type=float, default=60.0, metavar="S",
-                    help="CPU seconds of the student's code per test (default 60)")
-    gs.add_argument("--memory-mb", type=int, default=2048, metavar="MB",
-                    help="the student's memory; a small box lowers it to what it can give (default 2048)")
-    gs.add_argument("--total-timeout", type=float, default=540.0, metavar="S",
-                    help="the whole grading run, inside Gradescope's own timeout (default 540 of its 600)")
+    gs.add_argument("--time-limit", type=float, default=config.TIME_LIMIT_S, metavar="S",
+                    help=f"CPU seconds of the student's code per test (default {config.TIME_LIMIT_S:g})")
+    gs.add_argument("--memory-mb", type=int, default=config.MEMORY_MB, metavar="MB",
+                    help=f"the student's memory; a small box lowers it to what it can give (default {config.MEMORY_MB})")
+    gs.add_argument("--total-timeout", type=float, default=config.GRADESCOPE_TOTAL_TIMEOUT_S, metavar="S",
+                    help=f"the whole grading run, inside Gradescope's own timeout "
+                         f"(default {config.GRADESCOPE_TOTAL_TIMEOUT_S:g} of its 600)")
     gs.add_argument("--measure-costs", action="store_true",
                     help="first measure the reference's cost of each check on this machine (reference-costs)")
     gs.set_defaults(func=cmd_gradescope_bundle)
@@ -250,8 +245,8 @@ def add_instructor_commands(sub) -> None:
     many.add_argument("--force", action="store_true", help="regrade students already graded")
     many.add_argument("--allow-same-user", action="store_true",
                       help="grade as a non-root user (weaker isolation; see docs/isolation.md)")
-    many.add_argument("--timeout", type=float, default=3600.0, metavar="S",
-                      help="cap on one submission's grading (default 3600)")
+    many.add_argument("--timeout", type=float, default=config.BATCH_TIMEOUT_S, metavar="S",
+                      help=f"cap on one submission's grading (default {config.BATCH_TIMEOUT_S:g})")
     many.set_defaults(func=cmd_grade_batch)
 
     report = sub.add_parser("class-report", help="what a graded class got wrong: report.html, report.json, CSVs")
@@ -268,7 +263,7 @@ def known_errors() -> tuple[type[Exception], ...]:
     from autograder.datasets import ChecksumError, DatasetNotFoundError, SubsetError
 
     errors: list[type[Exception]] = [DatasetNotFoundError, ChecksumError, SubsetError, OSError]
-    if full_kit():
+    if config.full_kit():
         from autograder.nbsource import NarrativeError
         from autograder.release import StubError
 
@@ -278,7 +273,7 @@ def known_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in INSTRUCTOR_COMMANDS and not full_kit():
+    if argv and argv[0] in INSTRUCTOR_COMMANDS and not config.full_kit():
         print(f"error: `{argv[0]}` is an instructor command: it needs the full kit (the course repo), "
               f"not the student bundle. Student commands: {', '.join(STUDENT_COMMANDS)}.", file=sys.stderr)
         return 2

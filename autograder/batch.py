@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from autograder.config import BATCH_TIMEOUT_S, KIT_ROOT
+from autograder.grade.supervisor.results import write_atomically
 from autograder.specs import all_exercises
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = "results.json"
 META = "meta.json"
 GRADEBOOK = "gradebook.csv"
@@ -168,16 +169,6 @@ def _read_results(path: Path) -> dict | None:
 # Writing what was graded
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def record(out: Path, outcome: Outcome) -> None:
     """Write a student's results, then the meta that marks them done (in that order)."""
     folder = out / outcome.student
@@ -243,7 +234,7 @@ class BatchSummary:
 
 
 def run_batch(submissions: Path, out: Path, *, workers: int | None = None, scheduler: str | None = None,
-              force: bool = False, timeout: float = 3600.0, progress: bool = True,
+              force: bool = False, timeout: float = BATCH_TIMEOUT_S, progress: bool = True,
               log: Callable[[str], None] = print) -> BatchSummary:
     """Grade every submission in ``submissions`` into ``out``; see the module docstring."""
     start = time.monotonic()

@@ -1,9 +1,11 @@
-"""The kit's layout and its environment variables, in one place that every module reads.
+"""The kit's layout, its environment variables and its defaults, in one place that every module asks.
 
-Layout: where the kit's folders are, whether it runs from the full repo (instructor,
-grader) or from a student bundle (no ``solutions/``, no ``hidden_tests/``).
+Layout: where the kit's folders are; whether it runs from the full repo (instructor, grader) or
+from a student bundle (no grading modules, no ``solutions/``, no ``hidden_tests/``).
 
-Environment variables (each name is spelled here only):
+Environment variables (each name is spelled here only; code that cannot import the kit — the
+Gradescope shell scripts, the sandboxed child's pasted source — gets the names when it is
+generated):
 
 | variable | read by | meaning |
 | --- | --- | --- |
@@ -12,9 +14,11 @@ Environment variables (each name is spelled here only):
 | ``DL3_TARGET`` | pytest plugin | whose code the tests grade (``exercises``, ``solutions``, a folder) |
 | ``DL3_SANDBOX_LIMITS`` | judge | the sandbox's limits and plan, as JSON (the grader sets it) |
 | ``DL3_LEAN_KERAS`` | judge | import Keras without its optional packages first (the grader sets it in small boxes) |
+| ``DL3_ALLOW_SAME_USER`` | grader (isolation) | ``1``: a non-root grader grades anyway, student code as itself (``--allow-same-user``) |
+| ``DL3_SANDBOX_STATE`` | grader (isolation) | where the sandbox users' locks and the managed Python live (default ``/var/lib/dl3-sandbox``) |
 | ``DL3_GRADE_ARGS`` | Gradescope's ``run_autograder`` | extra ``grade`` options (shell only) |
-| ``DL3_ALLOW_SAME_USER`` | grader (``privileges.py``) | ``1``: a non-root grader grades anyway, student code as itself (``--allow-same-user``) |
-| ``DL3_SANDBOX_STATE`` | grader (``users.py``) | where the sandbox users' locks and the managed Python live (default ``/var/lib/dl3-sandbox``) |
+| ``DL3_PYTHON`` | Gradescope's ``run_autograder`` | the interpreter that grades (default: the bundle's venv; tests) |
+| ``DL3_SETUP_NO_INSTALL``, ``DL3_SETUP_DRY_RUN`` | Gradescope's ``setup.sh`` | ``1``: install no Python / stop after picking one (tests) |
 """
 
 from __future__ import annotations
@@ -22,22 +26,38 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
+KIT_ROOT = PACKAGE_DIR.parent
+HIDDEN_TESTS_DIR = KIT_ROOT / "hidden_tests"
+HIDDEN_SPECS = HIDDEN_TESTS_DIR / "hidden_specs.py"   # grader-only: absent from what students receive
+VISIBLE_TESTS_DIR = KIT_ROOT / "exercises"
+VISIBLE_TESTS_PACKAGED = PACKAGE_DIR / "visible_tests"   # package data of a student's install
 
 DATA_DIR_ENV = "DL3_DATA_DIR"
 KERAS_ORIGIN_ENV = "DL3_KERAS_ORIGIN"
 TARGET_ENV = "DL3_TARGET"
 LIMITS_ENV = "DL3_SANDBOX_LIMITS"
-GRADE_ARGS_ENV = "DL3_GRADE_ARGS"
 LEAN_KERAS_ENV = "DL3_LEAN_KERAS"
 ALLOW_SAME_USER_ENV = "DL3_ALLOW_SAME_USER"
 SANDBOX_STATE_ENV = "DL3_SANDBOX_STATE"
+GRADE_ARGS_ENV = "DL3_GRADE_ARGS"
+PYTHON_ENV = "DL3_PYTHON"
+SETUP_NO_INSTALL_ENV = "DL3_SETUP_NO_INSTALL"
+SETUP_DRY_RUN_ENV = "DL3_SETUP_DRY_RUN"
+
+# Grading defaults (the CLI, the grading options and the batch all take these).
+TIME_LIMIT_S = 60.0        # CPU seconds of the student's code per test, and for its import
+MEMORY_MB = 2048           # resident memory of the student's processes (a small box lowers it)
+TEST_TIMEOUT_S = 1800.0    # the grader's own cap per test, training included
+TOTAL_TIMEOUT_S = 7200.0   # the whole grading run of one submission
+BATCH_TIMEOUT_S = 3600.0   # one submission's grading inside grade-batch
+GRADESCOPE_TOTAL_TIMEOUT_S = 540.0   # the whole run inside Gradescope's default 600 s
+DEFAULT_SANDBOX_STATE = "/var/lib/dl3-sandbox"
 
 
-def kit_dir(name: str, root: Path | None = None) -> Path:
-    """A top-level folder of the kit (``exercises``, ``solutions``, ``hidden_tests``, ...)."""
-    return (root or KIT_ROOT) / name
+def full_kit() -> bool:
+    """Whether this is the course repo's kit (the student bundle ships without the grading modules)."""
+    return (PACKAGE_DIR / "release.py").is_file() and (PACKAGE_DIR / "grade").is_dir()
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> str | None:
@@ -47,5 +67,44 @@ def data_dir(explicit: str | os.PathLike | None = None) -> str | None:
     return os.environ.get(DATA_DIR_ENV) or None
 
 
-def target_from_env() -> str | None:
+def keras_origin() -> str | None:
+    """A mirror of Keras' dataset storage (``$DL3_KERAS_ORIGIN``), or None."""
+    return os.environ.get(KERAS_ORIGIN_ENV) or None
+
+
+def target() -> str | None:
+    """Whose code the tests grade when ``--target`` is not given (``$DL3_TARGET``), or None."""
     return os.environ.get(TARGET_ENV) or None
+
+
+def sandbox_limits() -> str | None:
+    """The limits the grader gave this judge, as JSON text (``$DL3_SANDBOX_LIMITS``), or None."""
+    return os.environ.get(LIMITS_ENV) or None
+
+
+def lean_keras() -> bool:
+    """Whether this judge imports Keras without its optional packages (``$DL3_LEAN_KERAS``)."""
+    return bool(os.environ.get(LEAN_KERAS_ENV))
+
+
+def allow_same_user() -> bool:
+    """Whether a non-root grader may grade with student code as itself (``$DL3_ALLOW_SAME_USER=1``)."""
+    return os.environ.get(ALLOW_SAME_USER_ENV) == "1"
+
+
+def sandbox_state_dir() -> Path:
+    """Where the sandbox users' locks and the managed Python live (``$DL3_SANDBOX_STATE``)."""
+    return Path(os.environ.get(SANDBOX_STATE_ENV) or DEFAULT_SANDBOX_STATE)
+
+
+def test_files(module: str, hidden: bool, root: Path = KIT_ROOT) -> list[Path]:
+    """An exercise module's visible or hidden test files (``test_<module>.py``, ``test_<module>_*.py``).
+
+    In the course repo (or a grader's copy) they are in ``exercises/`` and ``hidden_tests/``; a
+    student's install has only the visible ones, as package data.
+    """
+    folder = root / ("hidden_tests" if hidden else "exercises")
+    found = sorted(folder.glob(f"test_{module}.py")) + sorted(folder.glob(f"test_{module}_*.py"))
+    if not found and not hidden:
+        found = sorted(VISIBLE_TESTS_PACKAGED.glob(f"test_{module}.py"))
+    return found

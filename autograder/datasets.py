@@ -31,7 +31,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from autograder.config import DATA_DIR_ENV, KERAS_ORIGIN_ENV
+from autograder import config
+from autograder.config import DATA_DIR_ENV
 from autograder.memory_hooks import release_memory
 
 HOUSING_SUBDIR = "scikit_learn_data"
@@ -109,7 +110,7 @@ def candidate_paths(relpath: str, data_dir: str | os.PathLike | None = None) -> 
     found: list[Candidate] = []
     if data_dir is not None:
         found.append(Candidate(Path(data_dir) / relpath, "data_dir argument"))
-    env = os.environ.get(DATA_DIR_ENV)
+    env = config.data_dir()
     if env:
         found.append(Candidate(Path(env) / relpath, f"${DATA_DIR_ENV}"))
     if relpath.startswith(HOUSING_SUBDIR + "/"):
@@ -181,7 +182,7 @@ def verify_file(candidate: Candidate, relpath: str) -> None:
 
 def not_found_error(dataset: str, relpath: str, places: Sequence[Candidate], reason: str) -> DatasetNotFoundError:
     looked = "\n".join(f"  - {c.path}  ({c.why})" for c in places)
-    env_note = "" if os.environ.get(DATA_DIR_ENV) else f" (${DATA_DIR_ENV} is not set)"
+    env_note = "" if config.data_dir() else f" (${DATA_DIR_ENV} is not set)"
     return DatasetNotFoundError(
         f"The {dataset} dataset ({relpath}) was not found. Looked in:\n{looked}\n"
         f"{reason}\n"
@@ -215,13 +216,12 @@ def _keras_download(fname: str, origin: str, file_hash: str | None) -> Path:
     return Path(get_file(fname=fname, origin=origin, file_hash=file_hash))
 
 
-ORIGIN_ENV = KERAS_ORIGIN_ENV
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 
 def keras_origin() -> str:
     """Where Keras' dataset files are downloaded from: ``$DL3_KERAS_ORIGIN`` (a mirror) or Google's."""
-    origin = os.environ.get(ORIGIN_ENV) or KERAS_ORIGIN
+    origin = config.keras_origin() or KERAS_ORIGIN
     return origin if origin.endswith("/") else origin + "/"
 
 
@@ -429,7 +429,7 @@ def load_california_housing(data_dir: str | os.PathLike | None = None,
 
 def default_prefetch_dir() -> Path:
     """Where ``prefetch`` writes when no directory is named: $DL3_DATA_DIR, else Keras' cache."""
-    env = os.environ.get(DATA_DIR_ENV)
+    env = config.data_dir()
     return Path(env) if env else keras_cache_dir()
 
 

@@ -4,6 +4,9 @@
 box the sandbox (``grade/judge/manager.py``) registers a callback that stops the idle student
 process, so the judge's training and the student's TensorFlow never hold memory at once.
 In-process runs register nothing, and the call does nothing.
+
+Self-contained (standard library only): the sandboxed child's program includes this file's text
+(``grade/child/source.py``) for the lean Keras import and the memory release.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ def heavy_work_starts() -> None:
 
 # Packages Keras imports at start-up only for optional features (plots, image files, pandas
 # frames, scikit-learn wrappers) the checks never use: about 75 MB of a small box's memory.
-# (The sandbox's student process does the same from its own source: it cannot import the kit.)
 KERAS_OPTIONAL = ("sklearn", "matplotlib", "IPython", "pandas", "PIL")
 
 

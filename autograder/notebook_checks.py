@@ -28,15 +28,13 @@ from pathlib import Path
 
 import pytest
 
+from autograder import config
 from autograder.checks import mistakes
 from autograder.specs import get_exercise
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-KIT_DIR = Path(__file__).resolve().parent
-REPO_ROOT = KIT_DIR.parent
-VISIBLE_TESTS = KIT_DIR / "visible_tests"       # package data of a student's install
-CHECK_CONFIG = KIT_DIR / "check_cell.ini"       # pytest settings of a check cell: the kit's plugin only
+CHECK_CONFIG = config.PACKAGE_DIR / "check_cell.ini"   # pytest settings of a check cell: the kit's plugin only
 
 
 class CheckFailed(AssertionError):
@@ -100,13 +98,6 @@ class NamespaceTarget:
             self.where = f"in your function `{frame.name}`, line {frame.lineno}: {(frame.line or '').strip()}"
 
 
-def check_file_candidates(module: str, hidden: bool) -> list[Path]:
-    """Where the test file of a check may be: the course repo first, then the package data."""
-    if hidden:
-        return [REPO_ROOT / "hidden_tests" / f"test_{module}_hidden.py"]
-    return [REPO_ROOT / "exercises" / f"test_{module}.py", VISIBLE_TESTS / f"test_{module}.py"]
-
-
 def test_file_for(exercise_name: str, check_name: str) -> Path:
     """The test file holding the check: exercises/test_<m>.py or hidden_tests/test_<m>_hidden.py."""
     exercise = get_exercise(exercise_name)
@@ -114,9 +105,8 @@ def test_file_for(exercise_name: str, check_name: str) -> Path:
         hidden = exercise.check(check_name).hidden
     except KeyError:  # hidden checks' names are known only where the hidden specs are
         hidden = True
-    for path in check_file_candidates(exercise.module, hidden):
-        if path.is_file():
-            return path
+    for path in config.test_files(exercise.module, hidden):
+        return path
     raise CheckFailed(f"the {'hidden ' if hidden else ''}check {check_name!r} is not available here; "
                       "it runs when your notebook is graded")
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -30,13 +29,12 @@ import pytest
 from autograder.checks import mistakes
 from autograder.checks.values import CheckFailure
 from autograder.datasets import DatasetNotFoundError
-from autograder.config import LEAN_KERAS_ENV, TARGET_ENV
+from autograder import config as kit
 from autograder.specs import Check, Exercise, all_exercises, get_exercise
 
 # A plugin object with this attribute set (see autograder.notebook_checks) supplies
 # the submission modules itself through its module_for(name), e.g. from a notebook.
 MODULE_SUPPLIER = "dl3_module_supplier"
-KIT_DIR = Path(__file__).resolve().parent
 VISIBLE_ONLY = "visible checks only — hidden checks run at grading"
 
 _GRADED = pytest.StashKey[tuple]()
@@ -89,7 +87,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--target", default=None,
         help="whose code the exercise tests grade: 'exercises' (default, the student's), "
-             f"'solutions' (the reference), or a directory. Default from ${TARGET_ENV}.")
+             f"'solutions' (the reference), or a directory. Default from ${kit.TARGET_ENV}.")
     group.addoption("--score-json", default=None, metavar="PATH",
                     help="also write every graded result to PATH as JSON")
     group.addoption("--checks", default=None, metavar="NAME[,NAME...]",
@@ -99,7 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("--sandbox") and os.environ.get(LEAN_KERAS_ENV):
+    if config.getoption("--sandbox") and kit.lean_keras():
         from autograder.memory_hooks import import_keras_lean
 
         import_keras_lean()   # a judge in a small box: Keras without its optional packages
@@ -111,7 +109,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def target_dir(config: pytest.Config) -> Path:
     """The directory whose exercise files are graded."""
-    value = config.getoption("--target") or os.environ.get(TARGET_ENV) or "exercises"
+    value = config.getoption("--target") or kit.target() or "exercises"
     path = Path(value)
     return path if path.is_absolute() else (config.rootpath / path)
 
@@ -241,7 +239,7 @@ def _unimplemented_function(excinfo: pytest.ExceptionInfo, exercise: Exercise) -
     names = [entry.name for entry in excinfo.traceback
              if Path(str(entry.path)).name == exercise.filename
              or (entry.name in exercise.functions and not Path(str(entry.path)).name.startswith("test_")
-                 and not Path(str(entry.path)).resolve().is_relative_to(KIT_DIR))]
+                 and not Path(str(entry.path)).resolve().is_relative_to(kit.PACKAGE_DIR))]
     return names[-1] if names else None
 
 

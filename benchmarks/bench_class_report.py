@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.checks.mistakes import declared  # noqa: E402
+from autograder.specs import declared_mistakes  # noqa: E402
 from autograder.report import build_report, read_class  # noqa: E402
 from autograder.report.write import write_report  # noqa: E402
 from autograder.specs import all_exercises  # noqa: E402
@@ -55,7 +55,7 @@ def fabricate(out: Path, students: int, seed: int = 0) -> None:
 def _test(rng, exercise, check, student: str) -> dict:
     failed = rng.random() < 0.2
     kind = KINDS[int(rng.integers(len(KINDS)))] if failed else None
-    names = sorted(declared(exercise, check))
+    names = sorted(declared_mistakes(check))
     mistake = (f"{exercise.name}.{check.name}.{names[int(rng.integers(len(names)))]}"
                if kind in ("wrong_answer", "crash", "time_limit") else None)
     output = "" if not failed else (f"{check.name}: /home/{student}/work/{exercise.module}.py line 12\n"

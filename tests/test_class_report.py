@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from autograder.checks.mistakes import describe
+from autograder.specs import describe_mistake
 from autograder.checks.upstream import UPSTREAM_MISTAKES
 from autograder.report import ReportError, read_class
 from autograder.report.anonymise import STUDENT, anonymise, example
@@ -130,7 +130,7 @@ def test_each_named_mistake_count_equals_the_seeded_class(seeded_class):
     assert flags == sorted(flags) and any(flags), "the seeded class's wrong gradients have consequences"
     assert all(m["consequence"] == (m["name"] in UPSTREAM_MISTAKES) for m in report["mistakes"])
     for mistake in report["mistakes"]:
-        assert mistake["description"] == describe(mistake["id"]) != "", mistake["id"]
+        assert mistake["description"] == describe_mistake(mistake["id"]) != "", mistake["id"]
         assert mistake["hidden"] == GD.check(mistake["check"]).hidden
         assert mistake["example"]
 

@@ -5,15 +5,11 @@ A failed check is filed under ``<exercise>.<check>.<name>`` — for instance
 counted mistake by mistake (``python -m autograder class-report``). The names a check can
 produce are declared with the check in its spec (``Check(..., mistakes={name: description})``;
 hidden checks' in the grader-only ``hidden_tests/hidden_specs.py``); the generic names below
-apply to every check.
+apply to every check. Looking a name up in the specs is the specs' job
+(``autograder.specs.declared_mistakes`` / ``describe_mistake``): the checks never import the specs.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from autograder.specs import Check, Exercise
 
 # The kinds of failure, as the results formats spell them (a passed check has none).
 WRONG_ANSWER = "wrong_answer"
@@ -54,28 +50,3 @@ GENERIC: dict[str, str] = {
 def mistake_id(exercise: str, check: str, name: str | None) -> str:
     """The full identifier of a check's mistake; ``None`` is the check's ``other``."""
     return f"{exercise}.{check}.{name or 'other'}"
-
-
-def declared(exercise: "Exercise", check: "Check") -> dict[str, str]:
-    """Every mistake name ``check`` may produce, with its description: the generic ones, then its own."""
-    return {**GENERIC, **dict(check.mistakes)}
-
-
-def describe(full_id: str) -> str:
-    """The description of a full mistake identifier ('' when the check or the name is unknown here)."""
-    from autograder.specs import all_exercises
-
-    exercise_name, _, rest = full_id.partition(".")
-    check_name, _, name = rest.partition(".")
-    exercise = all_exercises().get(exercise_name)
-    try:
-        check = exercise.check(check_name) if exercise else None
-    except KeyError:
-        return ""
-    return declared(exercise, check).get(name, "") if check else GENERIC.get(name, "")
-
-
-def failure_kind(status: str) -> str | None:
-    """The failure kind of a plugin status ("passed" → None)."""
-    return {"passed": None, "skipped": None, "not implemented": NOT_IMPLEMENTED,
-            "grader failure": GRADER_FAILURE}.get(status, WRONG_ANSWER)

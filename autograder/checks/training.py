@@ -9,9 +9,7 @@ Training stops as soon as the test accuracy reaches the threshold.
 
 from __future__ import annotations
 
-import ctypes
 import functools
-import gc
 import random
 import time
 from dataclasses import dataclass, field
@@ -275,22 +273,6 @@ class CurveResult:
 
 
 _CURVES: dict[tuple, CurveResult] = {}
-
-
-def train_curve(build: Callable[[], Any], compile_model: Callable[[Any], Any], train: tuple,
-                validation: tuple, setup: TrainingSetup, epochs: int, what: str, data_key: Any = None,
-                per_epoch_validation: bool = True) -> CurveResult:
-    """Train one student model for ``epochs`` epochs; keep its loss curves and final cross-entropies.
-
-    Remembered per (builder, compile function, setup, epochs, data_key) for the process,
-    so two checks comparing against the same model train it once; ``data_key`` names
-    the data (the vectorizing function that made it).
-    """
-    key = _curve_key(build, compile_model, setup, epochs, data_key, per_epoch_validation)
-    if key not in _CURVES:
-        model = build_curve_model(build, compile_model, setup, what)
-        _CURVES[key] = fit_curve(model, train, validation, setup, epochs, per_epoch_validation)
-    return _CURVES[key]
 
 
 def _curve_key(build, compile_model, setup, epochs, data_key, per_epoch_validation) -> tuple:

@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from autograder.config import LIMITS_ENV, PACKAGE_DIR, data_dir
+from autograder.config import MEMORY_MB, PACKAGE_DIR, TIME_LIMIT_S, data_dir, sandbox_limits
 
 REFERENCE_COSTS = PACKAGE_DIR / "grade" / "reference_costs.json"
 COST_FACTOR = 10.0
@@ -34,11 +34,11 @@ COST_FACTOR = 10.0
 class Limits:
     """What a student's code may use; every figure is per test unless it says otherwise."""
 
-    time_limit: float = 60.0          # CPU seconds of the student's code per test (all its calls together)
-    import_time_limit: float = 60.0   # CPU seconds to import the student's module
+    time_limit: float = TIME_LIMIT_S          # CPU seconds of the student's code per test (all its calls together)
+    import_time_limit: float = TIME_LIMIT_S   # CPU seconds to import the student's module
     idle_seconds: float = 20.0        # wall seconds a call may wait without computing
     wall_factor: float = 3.0          # wall backstop = limit × this ÷ the box's CPUs (at most 1)
-    memory_mb: int = 2048             # resident memory of the student's process tree (the plan may lower it)
+    memory_mb: int = MEMORY_MB        # resident memory of the student's process tree (the plan may lower it)
     cpu_seconds: int = 3600           # CPU seconds of one student process over its life (RLIMIT_CPU)
     file_mb: int = 64                 # largest file the student's process may write (RLIMIT_FSIZE)
     output_bytes: int = 4000          # student output kept per test (the rest is counted, not kept)
@@ -53,7 +53,7 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> "Limits":
-        raw = os.environ.get(LIMITS_ENV)
+        raw = sandbox_limits()
         given = json.loads(raw) if raw else {}
         names = {f.name for f in fields(cls)}
         limits = cls(**{k: v for k, v in given.items() if k in names})

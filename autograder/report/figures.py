@@ -19,7 +19,7 @@ import math
 import statistics
 from collections import defaultdict
 
-from autograder.checks.mistakes import describe
+from autograder.specs import describe_mistake
 from autograder.checks.upstream import UPSTREAM_MISTAKES
 from autograder.report.anonymise import anonymise, example
 from autograder.report.table import CRASH, NOT_SUBMITTED, TIME_LIMIT, ClassTable, Row
@@ -149,7 +149,7 @@ def ranked_mistakes(rows: list[Row]) -> list[dict]:
         ranked.append({"id": mistake, "exercise": row.exercise, "check": row.check, "hidden": row.hidden,
                        "name": mistake.split(".", 2)[-1], "students": len(students[mistake]),
                        "consequence": is_consequence(mistake),
-                       "description": describe(mistake), "example": example(messages[mistake])})
+                       "description": describe_mistake(mistake), "example": example(messages[mistake])})
     return ranked
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Mapping
 
-# The grader-only file holding the hidden checks (absent from what students receive).
-HIDDEN_SPECS = Path(__file__).resolve().parent.parent.parent / "hidden_tests" / "hidden_specs.py"
+from autograder.checks import mistakes
+from autograder.config import HIDDEN_SPECS
 
 
 class SpecError(ValueError):
@@ -110,11 +110,6 @@ def _read_hidden_module(path: Path) -> ModuleType | None:
     return module
 
 
-def hidden_specs_available(path: Path | None = None) -> bool:
-    """Whether the grader-only hidden specs can be read here."""
-    return _load_hidden_module(path or HIDDEN_SPECS) is not None
-
-
 def with_hidden(exercise: Exercise, path: Path | None = None) -> Exercise:
     """``exercise`` with its hidden checks and settings merged in, when the hidden specs are readable.
 
@@ -156,3 +151,20 @@ def get_exercise(name: str) -> Exercise:
     if name not in exercises:
         raise KeyError(f"unknown exercise {name!r}; the kit has {', '.join(exercises)}")
     return exercises[name]
+
+
+def declared_mistakes(check: Check) -> dict[str, str]:
+    """Every mistake name ``check`` may produce, with its description: the generic ones, then its own."""
+    return {**mistakes.GENERIC, **dict(check.mistakes)}
+
+
+def describe_mistake(full_id: str) -> str:
+    """The description of a full mistake identifier ('' when the check or the name is unknown here)."""
+    exercise_name, _, rest = full_id.partition(".")
+    check_name, _, name = rest.partition(".")
+    exercise = all_exercises().get(exercise_name)
+    try:
+        check = exercise.check(check_name) if exercise else None
+    except KeyError:
+        return ""
+    return declared_mistakes(check).get(name, "") if check else mistakes.GENERIC.get(name, "")

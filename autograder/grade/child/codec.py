@@ -366,6 +366,23 @@ class ArgRef:
         self.state = state
 
 
+def resolve_refs(value, targets: list, restore=None, depth: int = 0):
+    """``value`` with each ``ArgRef`` replaced by the argument it names (after ``restore(argument, ref)``)."""
+    if depth > MAX_DEPTH:
+        raise CodecError("a value nested too deeply")
+    if isinstance(value, ArgRef):
+        if restore is not None:
+            restore(targets[value.index], value)
+        return targets[value.index]
+    if type(value) is list:
+        return [resolve_refs(v, targets, restore, depth + 1) for v in value]
+    if type(value) is tuple:
+        return tuple(resolve_refs(v, targets, restore, depth + 1) for v in value)
+    if type(value) is dict:
+        return {k: resolve_refs(v, targets, restore, depth + 1) for k, v in value.items()}
+    return value
+
+
 def _list(value) -> list:
     if not isinstance(value, list):
         raise CodecError("expected a list")

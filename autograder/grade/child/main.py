@@ -8,7 +8,7 @@ from the kit (which is not on its path). Protocol, over two pipes (never stdout)
 ``{"ok": false, "kind": ..., ...}``.
 """
 
-# (codec.py's definitions are above this line in the child)
+# (codec.py's and memory_hooks.py's definitions are above this line in the child)
 
 import importlib.util  # noqa: E402
 import traceback  # noqa: E402
@@ -86,20 +86,6 @@ def _import_student(root, module_name):
     return module
 
 
-# Packages Keras imports at start-up only for optional features (plots, image files, pandas
-# frames, scikit-learn wrappers) the exercises never use: about 75 MB of a small box's memory.
-KERAS_OPTIONAL = ("sklearn", "matplotlib", "IPython", "pandas", "PIL")
-
-
-class _Without:
-    """An import hook under which the KERAS_OPTIONAL packages are not there (while Keras starts)."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in KERAS_OPTIONAL:
-            raise ModuleNotFoundError(f"{name} is not loaded while Keras starts", name=name)
-        return None
-
-
 def _lean_keras_import(path):
     """Import Keras before a module that uses it, without its optional packages; the student's own
     imports of those packages still work afterwards (the hook is gone by then)."""
@@ -109,14 +95,10 @@ def _lean_keras_import(path):
                 return
     except OSError:
         return
-    hook = _Without()
-    sys.meta_path.insert(0, hook)
     try:
-        import keras  # noqa: F401
+        import_keras_lean()
     except Exception:  # noqa: BLE001 - then the student's own import says what is wrong
         pass
-    finally:
-        sys.meta_path.remove(hook)
 
 
 def _keras_seed(seed):
@@ -200,19 +182,7 @@ def main():
         big = sum(len(b) for b in out_blobs) > (4 << 20)
         del reply, out_blobs
         if big:
-            _give_back_memory()
-
-
-def _give_back_memory():
-    """After a large answer, return the freed heap to the OS: in a small box the judge needs it next."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+            release_memory()   # after a large answer: in a small box the judge needs the memory next
 
 
 main()

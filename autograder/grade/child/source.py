@@ -1,7 +1,8 @@
 """The one place that assembles the text the sandboxed child runs (``python -I -c TEXT``).
 
 The child cannot import the kit (its import path holds only the student's files), so each of
-its programs is pasted together from the self-contained modules of this folder, in an order
+its programs is pasted together from the self-contained modules of this folder (and the kit's
+``memory_hooks.py``), in an order
 that matters: the resource limits first, then the guards' definitions and the calls that put
 them on the process (before numpy or the student's module is imported), then the codec, then
 the main loop. Runs in whichever process starts a child: the judge (``judge/student_process.py``)
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.config import DATA_DIR_ENV
+from autograder.config import DATA_DIR_ENV, PACKAGE_DIR
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,15 +59,21 @@ def _modules(*names: str) -> str:
     return "\n\n".join((HERE / f"{name}.py").read_text() for name in names)
 
 
+def _memory_hooks() -> str:
+    """The kit's ``memory_hooks.py`` (standard library only): lean Keras import, memory release."""
+    return (PACKAGE_DIR / "memory_hooks.py").read_text()
+
+
 def _joined(*parts: str) -> str:
     text = "\n".join(parts)
     return "\n".join(line for line in text.splitlines() if not line.startswith("from __future__")) + "\n"
 
 
 def child_program(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> str:
-    """The student's process: limits, guards, codec, then the main loop (``main.py``)."""
+    """The student's process: limits, guards, codec, memory hooks, then the main loop (``main.py``)."""
     limits = LIMITS.format(memory=memory_bytes, cpu=cpu_seconds, fsize=file_bytes)
-    return _joined(limits, _modules("netguard", "fsguard"), GUARD_CALLS, _modules("codec", "main"))
+    return _joined(limits, _modules("netguard", "fsguard"), GUARD_CALLS, _modules("codec"), _memory_hooks(),
+                   _modules("main"))
 
 
 def probe_program() -> str:

@@ -23,21 +23,12 @@ import subprocess
 from pathlib import Path
 from typing import Iterator
 
-from autograder.config import ALLOW_SAME_USER_ENV
+from autograder.config import allow_same_user as config_allows_same_user
 from autograder.grade.child.source import probe_program
 from autograder.grade.isolation.users import IsolationError, SandboxPython, grader_is_root, private_dir, sandbox_python
 
 __all__ = ["IsolationError", "sandbox_user", "spawn_options", "student_python", "give_to",
-           "probe_isolation", "user_can_run_python"]
-
-def user_can_run_python(user: pwd.struct_passwd) -> bool:
-    """Whether ``user`` can run this interpreter, or the grader's managed copy of it, with numpy."""
-    try:
-        student_python(user)
-    except IsolationError:
-        return False
-    return True
-
+           "probe_isolation"]
 
 def sandbox_user(name: str | None) -> pwd.struct_passwd | None:
     """The user the student's code runs as, or None (the judge is not root, or no user is asked for).
@@ -134,7 +125,7 @@ def isolated_run(allow_same_user: bool = False, kit_root: Path | None = None) ->
     """
     from autograder.grade.isolation.users import lease_user, protect_grader_paths, require_isolation
 
-    allow = allow_same_user or os.environ.get(ALLOW_SAME_USER_ENV) == "1"
+    allow = allow_same_user or config_allows_same_user()
     require_isolation(allow)
     if not grader_is_root():
         yield None, probe_isolation(None)

@@ -37,11 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from autograder.config import SANDBOX_STATE_ENV
+from autograder.config import sandbox_state_dir
 
 USER_PREFIX = "dl3-sandbox-"
 POOL_SIZE = 32                                  # most concurrent gradings on one host
-STATE_DIR = Path(os.environ.get(SANDBOX_STATE_ENV, "/var/lib/dl3-sandbox"))
+STATE_DIR = sandbox_state_dir()
 NOLOGIN = "/usr/sbin/nologin"
 # What only the grader reads, relative to the kit's root: made unreadable to other users.
 GRADER_ONLY_PATHS = ("hidden_tests", "solutions", "source", ".git")

@@ -44,25 +44,10 @@ def cross(value: Any, args: tuple, kwargs: dict, function: str) -> Any:
                            mistake="unreadable_answer", kind="crash") from None
     decoder = codec.Decoder(encoder.blobs, args=targets, rebuild_model=rebuild_model)
     try:
-        return _resolve(decoder.decode(tree), targets)
+        return codec.resolve_refs(decoder.decode(tree), targets)   # the in-process state is already in them
     except codec.CodecError as exc:
         raise CheckFailure(f"the grader could not read what {what} returned: {exc}",
                            mistake="unreadable_answer", kind="crash") from None
-
-
-def _resolve(value: Any, targets: list, depth: int = 0) -> Any:
-    """Replace argument references by the arguments themselves (the in-process state is already in them)."""
-    if depth > codec.MAX_DEPTH:
-        raise codec.CodecError("a value nested too deeply")
-    if isinstance(value, codec.ArgRef):
-        return targets[value.index]
-    if type(value) is list:
-        return [_resolve(v, targets, depth + 1) for v in value]
-    if type(value) is tuple:
-        return tuple(_resolve(v, targets, depth + 1) for v in value)
-    if type(value) is dict:
-        return {k: _resolve(v, targets, depth + 1) for k, v in value.items()}
-    return value
 
 
 class CrossingFunction:

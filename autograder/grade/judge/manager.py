@@ -415,22 +415,7 @@ class SandboxManager:
             with contextlib.suppress(Exception):
                 np.random.set_state(decoder.decode(state))
         result = decoder.decode(reply.get("result"))
-        return self._resolve_refs(result, targets, decoder)
-
-    def _resolve_refs(self, value: Any, targets: list, decoder: codec.Decoder, depth: int = 0) -> Any:
-        if depth > codec.MAX_DEPTH:
-            raise codec.CodecError("a value nested too deeply")
-        if isinstance(value, codec.ArgRef):
-            original = targets[value.index]
-            apply_state(original, value.state, decoder)
-            return original
-        if type(value) is list:
-            return [self._resolve_refs(v, targets, decoder, depth + 1) for v in value]
-        if type(value) is tuple:
-            return tuple(self._resolve_refs(v, targets, decoder, depth + 1) for v in value)
-        if type(value) is dict:
-            return {k: self._resolve_refs(v, targets, decoder, depth + 1) for k, v in value.items()}
-        return value
+        return codec.resolve_refs(result, targets, lambda original, ref: apply_state(original, ref.state, decoder))
 
     def _raise_failure(self, module: str, function: str, what: str, reply: dict) -> Any:
         kind = reply.get("kind")

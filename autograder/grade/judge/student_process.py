@@ -53,7 +53,7 @@ class Overrun(Exception):
 class Meter:
     """Watches one stretch of the student's work (an import, or one test's calls) against its limits."""
 
-    def __init__(self, child: "Student process", cpu_limit: float, limits: Limits, memory_mb: int, used: float = 0.0):
+    def __init__(self, child: "StudentProcess", cpu_limit: float, limits: Limits, memory_mb: int, used: float = 0.0):
         self.child, self.limits, self.memory_mb = child, limits, memory_mb
         self.cpu_limit = cpu_limit
         self.used_before = used              # CPU seconds this test's earlier calls used

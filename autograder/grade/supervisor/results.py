@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_TEST_OUTPUT = 8000
@@ -221,13 +221,18 @@ def junit_xml(results: Results) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename."""
+    """Write ``text`` to ``path`` through a temporary file in the same directory, synced, and a rename.
+
+    A reader sees the old file or the new one, never a part; a failure removes the temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -265,9 +270,3 @@ def validate_gradescope(data: dict) -> list[str]:
         if abs(total - data["score"]) > 1e-6:
             problems.append(f"score {data['score']} is not the sum of the tests' scores {total}")
     return problems
-
-
-def as_dict(results: Results) -> dict:
-    return {"score": None if results.incomplete else results.score, "max_score": results.max_score,
-            "incomplete": results.incomplete, "metadata": results.metadata,
-            "tests": [asdict(t) for t in results.tests]}

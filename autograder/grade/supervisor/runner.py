@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from autograder import config
 from autograder.config import DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, TARGET_ENV, data_dir
 from autograder.grade.supervisor.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
 from autograder.grade.limits import Limits, load_unit_seconds
@@ -58,8 +59,8 @@ class GradeError(Exception):
 @dataclass
 class Options:
     limits: Limits
-    test_timeout: float = 1800.0     # judge-side cap per test (training included), pytest-timeout
-    total_timeout: float = 7200.0    # the whole grading run
+    test_timeout: float = config.TEST_TIMEOUT_S     # judge-side cap per test (training included), pytest-timeout
+    total_timeout: float = config.TOTAL_TIMEOUT_S   # the whole grading run
     kit_root: Path = KIT_ROOT
     keep: bool = False               # keep the scratch directory (debugging)
     training: bool = True            # False: skip the checks that train models (they score 0, "not run")
@@ -77,12 +78,8 @@ class UnitOutcome:
 
 
 def test_files(exercise: Exercise, kit_root: Path) -> list[Path]:
-    """The visible and hidden test files of an exercise (``test_<module>*.py``)."""
-    files = []
-    for folder in ("exercises", "hidden_tests"):
-        files += sorted((kit_root / folder).glob(f"test_{exercise.module}.py"))
-        files += sorted((kit_root / folder).glob(f"test_{exercise.module}_*.py"))
-    return files
+    """The visible and hidden test files of an exercise."""
+    return config.test_files(exercise.module, False, kit_root) + config.test_files(exercise.module, True, kit_root)
 
 
 def _name(exercise: Exercise, index: int, check) -> tuple[str, str]:
