@@ -32,12 +32,12 @@ import autograder.grade.judge.manager  # noqa: F401
 import autograder.grade.judge.models  # noqa: F401
 from autograder.checks.architecture import ARCHITECTURE_MISTAKES, check_architecture
 from autograder.checks.gradients import GRADIENT_MISTAKES, check_gradient
-from autograder.checks.mistakes import GENERIC, declared, mistake_id
+from autograder.checks.mistakes import GENERIC, mistake_id
 from autograder.checks.training import (ACCURACY_MISTAKES, COMPILE_MISTAKES, PIPELINE_MISTAKES, TrainingResult,
                                         TrainingSetup, build_student_model, check_compile_settings,
                                         expect_accuracy, fit_model, require_compiled)
 from autograder.checks.values import CheckFailure
-from autograder.specs import all_exercises, get_exercise
+from autograder.specs import all_exercises, declared_mistakes, get_exercise
 from autograder.specs.mnist_cnn import cnn_model_spec
 from autograder.specs.regularization import dense_stack_spec
 from tests.conftest import ROOT
@@ -97,7 +97,7 @@ def test_every_named_mistake_is_declared_with_its_check(path):
     exercises, problems = all_exercises(), []
     for exercise_name, check_name, function in graded_tests(path):
         exercise = exercises[exercise_name]
-        known = declared(exercise, exercise.check(check_name))
+        known = declared_mistakes(exercise.check(check_name))
         for call in calls(function):
             value = keyword(call, "mistake")
             if value is not None:

@@ -35,8 +35,8 @@ del _lim, _r, _s
 # are imported. argv of the child: -c, request fd, reply fd, import root, module.
 GUARD_CALLS = f"""
 import os as _g_os, sys as _g_sys
-DL3_NETWORK_FILTER = install_network_filter()
-DL3_FILE_FILTER = student_file_filter(_g_sys.argv[3], _g_os.getcwd(), _g_os.environ.get({DATA_DIR_ENV!r}))
+_network_guard = install_network_filter()
+_file_guard = student_file_filter(_g_sys.argv[3], _g_os.getcwd(), _g_os.environ.get({DATA_DIR_ENV!r}))
 del _g_os, _g_sys
 """
 
