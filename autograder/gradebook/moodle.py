@@ -28,6 +28,7 @@ from autograder.gradebook.request import (GradebookError, Outcome, Request, grad
 ID_FIELDS = {"username": "Username", "email": "Email address", "idnumber": "ID number"}   # Moodle's export headers
 DEFAULT_TITLE = "dl3"
 FEEDBACK = "Feedback"
+Rows = list[tuple[str, StudentGrade]]   # (the identifier Moodle maps the user from, the student's grade)
 
 
 def write_moodle(request: Request, grades: ClassGrades) -> Outcome:
@@ -42,15 +43,8 @@ def write_moodle(request: Request, grades: ClassGrades) -> Outcome:
     targets = target_columns(request, grades, request.assignment or DEFAULT_TITLE)
     exercises = [exercise for _, exercise in targets]
     header = [request.id_field] + [title for title, _ in targets] + ([FEEDBACK] if request.feedback else [])
-    factor = scale(request, grades)
-    rows = []
-    for identifier, grade in pairs:
-        values = grade_values(grade, exercises)
-        if all(v is None for v in values):
-            continue   # a grader failure: already a problem line; an empty grade would remove Moodle's
-        rows.append([identifier] + ["" if v is None else format_points(v * factor, dialect) for v in values]
-                    + ([feedback_text(grade.missed)] if request.feedback else []))
-    if any(None in values and set(values) != {None} for values in (grade_values(g, exercises) for _, g in pairs)):
+    rows = grade_rows(pairs, exercises, scale(request, grades), dialect, request.feedback)
+    if any(partly_graded(grade_values(g, exercises)) for _, g in pairs):
         outcome.notes.append("a part that did not complete is an empty cell: map that column to 'Ignore' at "
                              "import, or regrade first (Moodle reads an empty cell as 'remove the grade')")
     write_csv(request.out, CsvFile(header, rows, dialect))
@@ -58,8 +52,24 @@ def write_moodle(request: Request, grades: ClassGrades) -> Outcome:
     return outcome
 
 
-def from_roster(request: Request, grades: ClassGrades, outcome: Outcome) -> tuple[list[tuple[str, StudentGrade]],
-                                                                                 Dialect]:
+def grade_rows(pairs: Rows, exercises: list[str | None], factor: float, dialect: Dialect,
+               feedback: bool) -> list[list[str]]:
+    """A row per identifier with a grade; none for a grading that did not complete (Moodle would remove its grade)."""
+    rows = []
+    for identifier, grade in pairs:
+        values = grade_values(grade, exercises)
+        if any(v is not None for v in values):
+            rows.append([identifier] + ["" if v is None else format_points(v * factor, dialect) for v in values]
+                        + ([feedback_text(grade.missed)] if feedback else []))
+    return rows
+
+
+def partly_graded(values: list[float | None]) -> bool:
+    return None in values and any(v is not None for v in values)
+
+
+def from_roster(request: Request, grades: ClassGrades, outcome: Outcome) -> tuple[Rows, Dialect]:
+    """(identifier as the roster has it, grade) of every matched row, and the roster's dialect."""
     roster = read_csv(request.roster)
     column = roster.column(request.match or ID_FIELDS[request.id_field])
     if column is None:
@@ -68,11 +78,11 @@ def from_roster(request: Request, grades: ClassGrades, outcome: Outcome) -> tupl
     found = match({i: roster.cell(row, column) for i, row in enumerate(roster.rows) if any(c.strip() for c in row)},
                   grades.students)
     report_matches(outcome, found, lambda i: f"{roster.header[column]} {roster.cell(roster.rows[i], column)}")
-    return [(roster.cell(roster.rows[i], column).strip(), g) for i, g in sorted(found.by_row.items())], \
-        roster.dialect
+    pairs = [(roster.cell(roster.rows[i], column).strip(), g) for i, g in sorted(found.by_row.items())]
+    return pairs, roster.dialect
 
 
-def from_submissions(request: Request, grades: ClassGrades, outcome: Outcome) -> list[tuple[str, StudentGrade]]:
+def from_submissions(request: Request, grades: ClassGrades, outcome: Outcome) -> Rows:
     """(identifier, grade) of every submission's user; a submission with none known is a problem."""
     pairs = []
     for grade in grades.students:
