@@ -17,7 +17,7 @@ from autograder import config
 REPO_ROOT = config.KIT_ROOT
 STUDENT_COMMANDS = ("prefetch", "pack")
 INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "student-bundle", "grade", "gradescope-bundle", "grade-batch",
-                       "reference-costs", "class-report")
+                       "reference-costs", "class-report", "gradebook")
 
 
 def regenerate(check: bool, stale, write, command: str) -> int:
@@ -78,14 +78,20 @@ def cmd_student_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder import identity
     from autograder.grade.limits import Limits
     from autograder.grade.supervisor.runner import GradeError, Options, grade_and_write
 
+    try:
+        users = identity.users_for(args.student, Path(args.submission_metadata) if args.submission_metadata else None)
+    except identity.IdentityError as exc:
+        print(f"warning: {exc}; grading anyway, but the results will not say who handed it in", file=sys.stderr)
+        users = []
     limits = Limits(time_limit=args.time_limit, import_time_limit=args.time_limit, memory_mb=args.memory_mb,
                     data_dir=args.data_dir)
     options = Options(limits=limits, test_timeout=args.test_timeout, total_timeout=args.total_timeout,
                       training=not args.no_training, units=args.units, allow_same_user=args.allow_same_user,
-                      box_memory_mb=args.box_memory_mb)
+                      box_memory_mb=args.box_memory_mb, users=tuple(users))
     try:
         return grade_and_write(Path(args.submission), Path(args.results), Path(args.junit) if args.junit else None,
                                options, quiet=args.quiet)
@@ -127,7 +133,8 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
         os.environ[config.ALLOW_SAME_USER_ENV] = "1"
     try:
         summary = batch.run_batch(Path(args.submissions), Path(args.out), workers=args.workers,
-                                  scheduler=args.scheduler, force=args.force, timeout=args.timeout)
+                                  scheduler=args.scheduler, force=args.force, timeout=args.timeout,
+                                  only=args.only.split(",") if args.only is not None else None)
     except batch.BatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -140,14 +147,36 @@ def cmd_class_report(args: argparse.Namespace) -> int:
     from autograder import report
 
     try:
-        files = report.make_report(Path(args.graded), Path(args.out), Path(args.previous) if args.previous else None,
+        out = Path(args.out) if args.out else report.default_out(Path(args.graded))
+        if not args.out:
+            print(f"no --out given: writing the report into {out}")
+        files = report.make_report(Path(args.graded), out, Path(args.previous) if args.previous else None,
                                    args.assignment)
     except (report.ReportError, report.PreviousReportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    page = Path(args.out) / "report.html"
-    print(f"wrote {', '.join(p.name for p in files)} in {args.out}; open {page} in a browser")
+    print(f"wrote {', '.join(p.name for p in files)} in {out}; open {out / 'report.html'} in a browser")
     return 0
+
+
+def cmd_gradebook(args: argparse.Namespace) -> int:
+    from autograder import gradebook
+
+    request = gradebook.Request(
+        graded=Path(args.graded), format=args.format, out=Path(args.out),
+        roster=Path(args.roster) if args.roster else None, match=args.match, assignment=args.assignment,
+        columns=args.columns, points_possible=args.points_possible, id_field=args.id_field, feedback=args.feedback,
+        nbgrader_assignment=args.nbgrader_assignment)
+    try:
+        outcome = gradebook.make_gradebook(request)
+    except gradebook.GradebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in outcome.notes + outcome.problems:
+        print(line, file=sys.stderr)
+    print(f"wrote {outcome.out}: {outcome.written} student(s) graded"
+          + ("" if outcome.complete else f"; {len(outcome.problems)} problem(s) listed above, not in the file"))
+    return 0 if outcome.complete else 1
 
 
 def build_parser(instructor: bool | None = None) -> argparse.ArgumentParser:
@@ -213,6 +242,12 @@ def add_instructor_commands(sub) -> None:
     grade.add_argument("--no-training", action="store_true",
                        help="skip the checks that train models (they score 0; for quick dry runs)")
     grade.add_argument("--quiet", action="store_true", help="no summary on stdout")
+    who = grade.add_mutually_exclusive_group()
+    who.add_argument("--student", default=None, metavar="ID",
+                     help="who handed it in, recorded in the results (extra_data.dl3.users) for the gradebook")
+    who.add_argument("--submission-metadata", default=None, metavar="PATH",
+                     help="Gradescope's submission_metadata.json: its users (a group's too) go into the results "
+                          "(run_autograder passes it)")
     grade.add_argument("--allow-same-user", action="store_true",
                        help="grade as a non-root user: student code then runs as you (weaker isolation, "
                             "recorded in the results' metadata); see docs/isolation.md")
@@ -243,6 +278,8 @@ def add_instructor_commands(sub) -> None:
     many.add_argument("--scheduler", default=None, metavar="ADDRESS",
                       help="grade on this Dask distributed scheduler (tcp://host:8786) instead of locally")
     many.add_argument("--force", action="store_true", help="regrade students already graded")
+    many.add_argument("--only", default=None, metavar="ALICE,BOB",
+                      help="grade these students only (folder or zip names; with --force, even if unchanged)")
     many.add_argument("--allow-same-user", action="store_true",
                       help="grade as a non-root user (weaker isolation; see docs/isolation.md)")
     many.add_argument("--timeout", type=float, default=config.BATCH_TIMEOUT_S, metavar="S",
@@ -251,11 +288,37 @@ def add_instructor_commands(sub) -> None:
 
     report = sub.add_parser("class-report", help="what a graded class got wrong: report.html, report.json, CSVs")
     report.add_argument("graded", help="a grade-batch output directory, or an nbgrader course after autograde")
-    report.add_argument("--out", required=True, help="where report.html, report.json and the CSVs go")
+    report.add_argument("--out", default=None,
+                        help="where report.html, report.json and the CSVs go (default: GRADED/report/)")
     report.add_argument("--previous", default=None, metavar="REPORT_JSON",
                         help="an earlier report.json: also show what changed since then")
     report.add_argument("--assignment", default="dl3", help="the nbgrader assignment (default dl3)")
     report.set_defaults(func=cmd_class_report)
+
+    book = sub.add_parser("gradebook", help="the grades as Canvas or Moodle imports them (exit 1: some student "
+                                            "unmatched or not graded, listed on stderr)")
+    book.add_argument("graded", help="a grade-batch output directory, or an nbgrader course after autograde")
+    book.add_argument("--format", required=True, choices=["canvas", "moodle"])
+    book.add_argument("--out", required=True, metavar="FILE", help="the CSV to write")
+    book.add_argument("--roster", default=None, metavar="CSV",
+                      help="Canvas: the gradebook exported from Canvas (required); Moodle: its grade export or "
+                           "any participants CSV (optional), to check every student is known")
+    book.add_argument("--match", default=None, metavar="COLUMN",
+                      help="the roster's column that names each student (Canvas default 'SIS Login ID'; Moodle: "
+                           "the export's column for --id-field)")
+    book.add_argument("--assignment", default=None, metavar="NAME",
+                      help="Canvas: the assignment's name or id (a new one is created when the export has none); "
+                           "Moodle: the grade column's title (default dl3)")
+    book.add_argument("--columns", choices=["total", "exercises"], default="total",
+                      help="one column for the total (default), or one per exercise ('NAME: exercise')")
+    book.add_argument("--points-possible", type=float, default=None, metavar="N",
+                      help="the LMS's maximum for the assignment: the kit's points are scaled to it")
+    book.add_argument("--id-field", choices=["username", "email", "idnumber"], default="username",
+                      help="Moodle: how the file identifies users (map it at import; default username)")
+    book.add_argument("--feedback", action="store_true",
+                      help="Moodle: add a feedback column (failed visible checks and their points, never hidden ones)")
+    book.add_argument("--nbgrader-assignment", default="dl3", help="the nbgrader assignment (default dl3)")
+    book.set_defaults(func=cmd_gradebook)
 
 
 def known_errors() -> tuple[type[Exception], ...]:

@@ -36,8 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from autograder import identity
 from autograder.config import BATCH_TIMEOUT_S, KIT_ROOT
-from autograder.grade.supervisor.results import write_atomically
+from autograder.grade.supervisor.results import INCOMPLETE, write_atomically
+from autograder.identity import USERS
 from autograder.specs import all_exercises
 
 RESULTS = "results.json"
@@ -101,6 +103,16 @@ def discover(submissions: Path) -> list[Task]:
     return tasks
 
 
+def only_these(tasks: list[Task], students: Iterable[str]) -> list[Task]:
+    """The tasks of ``students``; a name with no submission is an error (a typo would regrade nobody)."""
+    wanted = {s.strip() for s in students if s.strip()}
+    unknown = sorted(wanted - {t.student for t in tasks})
+    if unknown or not wanted:
+        raise BatchError(f"no submission for {', '.join(unknown) or '(no student named)'} in the submissions "
+                         "directory (--only takes students' folder or zip names, comma-separated)")
+    return [t for t in tasks if t.student in wanted]
+
+
 def already_graded(out: Path, task: Task) -> bool:
     """True when ``out/<student>`` holds results for exactly this submission."""
     meta, results = out / task.student / META, out / task.student / RESULTS
@@ -126,7 +138,8 @@ def grade_one(student: str, submission: str, digest: str, timeout: float, kit_ro
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dl3-batch-") as tmp:
         results_path = Path(tmp) / RESULTS
-        command = [sys.executable, "-m", "autograder", "grade", submission, "--results", str(results_path)]
+        command = [sys.executable, "-m", "autograder", "grade", submission, "--results", str(results_path),
+                   "--student", student]
         if box_memory_mb:
             command += ["--units", "1", "--box-memory-mb", str(box_memory_mb)]
         env = {**os.environ, "PYTHONPATH": kit_root, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -180,9 +193,10 @@ def record(out: Path, outcome: Outcome) -> None:
 
 
 def failed_results(outcome: Outcome) -> dict:
-    """Gradescope-format results for a submission the grader could not finish: 0 points, and why."""
-    return {"score": 0.0, "execution_time": round(outcome.seconds, 2),
-            "output": f"Grading did not complete ({outcome.status}): {outcome.detail}", "tests": []}
+    """Gradescope-format results for a submission the grader could not finish: no score (never a 0), and why."""
+    return {"execution_time": round(outcome.seconds, 2),
+            "output": f"{INCOMPLETE} ({outcome.status}): {outcome.detail}",
+            "extra_data": {"dl3": {USERS: identity.users_for(outcome.student), "incomplete": outcome.detail}}}
 
 
 def part_points(results: dict) -> dict[str, float]:
@@ -203,14 +217,18 @@ def gradebook_rows(out: Path) -> list[dict]:
             results = json.loads((meta_path.parent / RESULTS).read_text())
         except (OSError, json.JSONDecodeError):
             continue
+        graded = meta["status"] == "graded" and results.get("score") is not None
         parts = part_points(results)
-        rows.append({"student": meta["student"], **{k: f"{v:g}" for k, v in parts.items()},
-                     "total": f"{float(results.get('score', 0)):g}", "status": meta["status"]})
+        rows.append({"student": meta["student"], **{k: f"{v:g}" if graded else "" for k, v in parts.items()},
+                     "total": f"{float(results['score']):g}" if graded else "", "status": meta["status"]})
     return rows
 
 
 def write_gradebook(out: Path) -> Path:
-    """``gradebook.csv``: student, points per part, total, status — rebuilt from the per-student files."""
+    """``gradebook.csv``: student, points per part, total, status — rebuilt from the per-student files.
+
+    A grading that did not complete has empty points and total: nothing is its truth, not 0.
+    """
     fields = ["student", *all_exercises(), "total", "status"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields)
@@ -235,10 +253,15 @@ class BatchSummary:
 
 def run_batch(submissions: Path, out: Path, *, workers: int | None = None, scheduler: str | None = None,
               force: bool = False, timeout: float = BATCH_TIMEOUT_S, progress: bool = True,
-              log: Callable[[str], None] = print) -> BatchSummary:
-    """Grade every submission in ``submissions`` into ``out``; see the module docstring."""
+              log: Callable[[str], None] = print, only: Iterable[str] | None = None) -> BatchSummary:
+    """Grade every submission in ``submissions`` into ``out``; see the module docstring.
+
+    ``only``: these students alone (a regrade of one or a few); the gradebook still holds everyone.
+    """
     start = time.monotonic()
     tasks = discover(submissions)
+    if only is not None:
+        tasks = only_these(tasks, only)
     out.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:   # results are the grader's: no sandbox user may read another student's (issue 10)
         os.chmod(out, 0o700)

@@ -10,7 +10,9 @@ visible tests (``exercises/test_*.py``), the hidden tests (``hidden_tests/``, mo
 Reference solutions are never in it.
 
 Gradescope unpacks the zip into ``/autograder/source``, puts the submission in
-``/autograder/submission`` and reads ``/autograder/results/results.json``.
+``/autograder/submission`` (and who handed it in in ``/autograder/submission_metadata.json``,
+which ``run_autograder`` passes to ``grade --submission-metadata``) and reads
+``/autograder/results/results.json``.
 ``run_autograder`` honours ``$AUTOGRADER_ROOT`` (default ``/autograder``) and
 ``$DL3_PYTHON`` (default ``/autograder/venv/bin/python``), which the kit's tests use to
 simulate a run in a temporary directory.
@@ -113,8 +115,13 @@ export DL3_DATA_DIR="$SRC/data"
 export TF_CPP_MIN_LOG_LEVEL=3
 cd "$SRC"
 BUNDLE_ARGS="$(cat "$SRC/grade_args" 2>/dev/null || true)"
+# Who handed it in (one user, or a group): Gradescope's metadata, recorded in the results.
+WHO=()
+if [ -f "$ROOT/submission_metadata.json" ]; then
+    WHO=(--submission-metadata "$ROOT/submission_metadata.json")
+fi
 # shellcheck disable=SC2086 # the options are separate words on purpose
-"$PY" -m autograder grade "$ROOT/submission" --results "$RESULTS" $BUNDLE_ARGS ${DL3_GRADE_ARGS:-}
+"$PY" -m autograder grade "$ROOT/submission" --results "$RESULTS" ${WHO[@]+"${WHO[@]}"} $BUNDLE_ARGS ${DL3_GRADE_ARGS:-}
 status=$?
 # 0: graded. 3: the grader failed and wrote the "could not complete" results itself. Anything
 # else: it could not even start; say so, with no score (never a 0 the student did not earn).

@@ -18,7 +18,7 @@ import pytest
 
 from autograder.specs import describe_mistake
 from autograder.checks.upstream import UPSTREAM_MISTAKES
-from autograder.report import ReportError, read_class
+from autograder.report import ReportError, build_report, read_class
 from autograder.report.anonymise import STUDENT, anonymise, example
 from autograder.report.figures import histogram
 from autograder.report.from_batch import read_batch
@@ -71,6 +71,40 @@ def test_results_without_mistake_fields_are_still_read(tmp_path):
     rows = read_batch(tmp_path / "out").rows
     assert [(r.check, r.hidden, r.passed, r.failure, r.mistake) for r in rows] == [
         ("mse_value", False, False, "not_implemented", None), ("gd_converges", True, True, None, None)]
+
+
+def graded_by_hand(out, student: str, name: str, email: str) -> None:
+    """A grade-batch folder whose one failed check's message holds the student's name and email."""
+    folder = out / student
+    folder.mkdir(parents=True)
+    test = {"name": f"{GD.title} — mse_value", "score": 0.0, "max_score": 1.0, "status": "failed",
+            "output": f"mse raised RuntimeError: {name} <{email}> has not finished mse", "tags": [EXERCISE],
+            "extra_data": {"exercise": EXERCISE, "check": "mse_value", "hidden": False, "failure": "crash",
+                           "mistake": f"{EXERCISE}.mse_value.crash"}}
+    users = [{"id": student, "name": name, "email": email}]
+    (folder / "results.json").write_text(json.dumps({"score": 0.0, "tests": [test],
+                                                     "extra_data": {"dl3": {"users": users}}}))
+    (folder / "meta.json").write_text(json.dumps({"student": student, "digest": "d", "status": "graded"}))
+
+
+def test_examples_leave_out_the_names_and_emails_the_grading_recorded(tmp_path):
+    graded_by_hand(tmp_path, "s1", "Kim Lee", "Kim.Lee@uni.example")
+    graded_by_hand(tmp_path, "s2", "Bo Ng", "bo.ng@uni.example")
+    report = build_report(read_batch(tmp_path))
+    assert [m["example"] for m in report["mistakes"]] == [
+        f"mse raised RuntimeError: {STUDENT} <{STUDENT}> has not finished mse"]
+    assert "Kim" not in json.dumps(report) and "bo.ng" not in json.dumps(report)
+
+
+def test_without_out_the_report_goes_into_the_graded_folder(tmp_path):
+    graded_by_hand(tmp_path / "class", "s1", "Kim Lee", "kim.lee@uni.example")
+    done = run_kit("-m", "autograder", "class-report", str(tmp_path / "class"))
+    assert done.returncode == 0, done.stderr
+    assert f"writing the report into {tmp_path / 'class' / 'report'}" in done.stdout
+    assert (tmp_path / "class" / "report" / "report.html").is_file()
+    graded_by_hand(tmp_path / "odd", "report", "Rep Ort", "rep@uni.example")   # a student named "report"
+    done = run_kit("-m", "autograder", "class-report", str(tmp_path / "odd"))
+    assert done.returncode == 2 and "pass --out" in done.stderr
 
 
 def test_a_folder_that_is_neither_says_so_in_one_line(tmp_path):

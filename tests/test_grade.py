@@ -186,17 +186,23 @@ def test_bundle_holds_the_kit_hidden_tests_and_data_but_no_solutions(bundle):
                                                                         f"test_{exercise.module}.py").exists()
 
 
-def run_gradescope(bundle: Path, where: Path, files: dict[str, bytes], *args: str) -> dict:
-    """Unpack the bundle as Gradescope does under ``where`` (standing in for /autograder) and grade."""
-    return run_gradescope_with(bundle, where, files, sys.executable, *args)
+def run_gradescope(bundle: Path, where: Path, files: dict[str, bytes], *args: str, metadata: str | None = None) -> dict:
+    """Unpack the bundle as Gradescope does under ``where`` (standing in for /autograder) and grade.
+
+    ``metadata``: the text of Gradescope's ``submission_metadata.json`` beside the submission.
+    """
+    return run_gradescope_with(bundle, where, files, sys.executable, *args, metadata=metadata)
 
 
-def run_gradescope_with(bundle: Path, where: Path, files: dict[str, bytes], python: str, *args: str) -> dict:
+def run_gradescope_with(bundle: Path, where: Path, files: dict[str, bytes], python: str, *args: str,
+                        metadata: str | None = None) -> dict:
     root = where / "autograder"
     unpack_bundle(bundle, root / "source")
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir(parents=True)
     (root / "results").mkdir()
+    if metadata is not None:
+        (root / "submission_metadata.json").write_text(metadata)
     for name, data in files.items():
         (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "submission" / name).write_bytes(data)
@@ -218,6 +224,28 @@ def test_gradescope_run_of_a_partial_submission(bundle, tmp_path):
 def test_gradescope_run_of_an_empty_submission(bundle, tmp_path):
     data = run_gradescope(bundle, tmp_path, {"readme.txt": b"nothing"})
     assert data["score"] == 0
+
+
+GRADESCOPE_USERS = {   # submission_metadata.json's "users" (gradescope-autograders.readthedocs.io)
+    "one user": [{"email": "kim.lee@uni.example", "id": 1234, "name": "Kim Lee"}],
+    "a group of two": [{"email": "kim.lee@uni.example", "id": 1234, "name": "Kim Lee"},
+                       {"email": "bo.ng@uni.example", "id": 5678, "name": "Bo Ng"}],
+}
+
+
+@pytest.mark.parametrize("who", list(GRADESCOPE_USERS))
+def test_gradescope_run_records_who_handed_it_in(bundle, tmp_path, who):
+    users = GRADESCOPE_USERS[who]
+    metadata = {"id": 123456, "created_at": "2018-07-01T14:22:32.365935-07:00", "users": users,
+                "assignment": {"id": 25828, "title": "Deep Learning 3", "group_submission": len(users) > 1},
+                "submission_method": "upload", "previous_submissions": []}
+    data = run_gradescope(bundle, tmp_path, {"readme.txt": b"nothing"}, metadata=json.dumps(metadata))
+    assert data["extra_data"]["dl3"]["users"] == [{**u, "id": str(u["id"])} for u in users]
+
+
+def test_gradescope_run_with_unreadable_metadata_still_grades(bundle, tmp_path):
+    data = run_gradescope(bundle, tmp_path, {"readme.txt": b"nothing"}, metadata="{not json")
+    assert data["score"] == 0 and data["extra_data"]["dl3"]["users"] == []
 
 
 @pytest.mark.training

@@ -1,8 +1,8 @@
 """The class report: what a graded class got right and wrong, from the named mistakes.
 
-``python -m autograder class-report GRADED --out DIR [--previous OLD/report.json]`` reads a
+``python -m autograder class-report GRADED [--out DIR] [--previous OLD/report.json]`` reads a
 graded class and writes ``DIR/report.html`` (self-contained), ``DIR/report.json`` and CSVs
-(``docs/class_report.md``). The pipeline, one module per step:
+(``docs/class_report.md``); without ``--out``, into ``GRADED/report/``. The pipeline, one module per step:
 
 1. read — ``from_batch`` (a ``grade-batch`` output directory) or ``from_nbgrader`` (an
    nbgrader course after ``nbgrader autograde``) into one ``table.ClassTable``;
@@ -25,7 +25,7 @@ from autograder.report.from_nbgrader import is_nbgrader_course, read_nbgrader
 from autograder.report.table import ClassTable, drop_failed
 from autograder.report.write import write_report
 
-__all__ = ["ReportError", "PreviousReportError", "read_class", "build_report", "make_report"]
+__all__ = ["ReportError", "PreviousReportError", "read_class", "build_report", "default_out", "make_report"]
 
 
 class ReportError(ValueError):
@@ -49,6 +49,14 @@ def build_report(table: ClassTable, previous: dict | None = None, **about: str) 
               "rows": [{k: v for k, v in asdict(row).items() if k != "message"} for row in table.rows]}
     report["changes"] = changes(previous, report) if previous is not None else None
     return report
+
+
+def default_out(graded: Path) -> Path:
+    """Where the report goes without ``--out``: ``GRADED/report/`` (unless a student is called ``report``)."""
+    out = Path(graded) / "report"
+    if (out / "meta.json").is_file():
+        raise ReportError(f"{out} is a graded student's folder, not a place for the report: pass --out")
+    return out
 
 
 def make_report(graded: Path, out: Path, previous: Path | None = None, assignment: str = "dl3") -> list[Path]:

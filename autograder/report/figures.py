@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from autograder.specs import describe_mistake
 from autograder.checks.upstream import UPSTREAM_MISTAKES
-from autograder.report.anonymise import anonymise, example
+from autograder.report.anonymise import aliases, anonymise, example
 from autograder.report.table import CRASH, NOT_SUBMITTED, TIME_LIMIT, ClassTable, Row
 
 
@@ -133,15 +133,19 @@ def check_rates(rows: list[Row], exercises: list[str]) -> list[dict]:
     return order
 
 
-def ranked_mistakes(rows: list[Row]) -> list[dict]:
-    """The named mistakes, most students first, each with its description and one anonymised example."""
+def ranked_mistakes(rows: list[Row], names: dict[str, list[str]] | None = None) -> list[dict]:
+    """The named mistakes, most students first, each with its description and one anonymised example.
+
+    ``names``: per student, what else names them in a message (``anonymise.aliases``).
+    """
+    names = names or {}
     students: dict[str, set[str]] = defaultdict(set)
     messages: dict[str, list[str]] = defaultdict(list)
     first: dict[str, Row] = {}
     for row in rows:
         if row.mistake:
             students[row.mistake].add(row.student)
-            messages[row.mistake].append(anonymise(row.message, row.student))
+            messages[row.mistake].append(anonymise(row.message, row.student, *names.get(row.student, [])))
             first.setdefault(row.mistake, row)
     ranked = []
     for mistake in sorted(students, key=lambda m: (is_consequence(m), -len(students[m]), m)):
@@ -193,7 +197,7 @@ def compute(table: ClassTable) -> dict:
                          "graded_at": table.submissions[s].graded_at} for s in table.students},
         "totals": totals,
         "checks": checks,
-        "mistakes": ranked_mistakes(table.rows),
+        "mistakes": ranked_mistakes(table.rows, {s: aliases(sub.people) for s, sub in table.submissions.items()}),
         "limits_and_crashes": limits_and_crashes(checks),
         "scored_nothing": scored_nothing(scores, exercises),
         "grader_failures": [{"student": f.student, "exercise": f.exercise, "status": f.status, "detail": f.detail}

@@ -1,5 +1,6 @@
 """Read a ``grade-batch`` output directory: ``OUT/<student>/results.json`` and ``meta.json``.
 
+Who handed it in comes from the results' ``extra_data.dl3.users`` (``autograder.identity``).
 Each test of a Gradescope ``results.json`` carries, in ``extra_data``, its exercise, check,
 whether it is hidden, its failure kind and its mistake id (``autograder.grade.supervisor.results``).
 Results written before the kit named its mistakes lack those fields: the exercise then
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.identity import people_of
 from autograder.report.table import (CRASH, NOT_IMPLEMENTED, NOT_SUBMITTED, TIME_LIMIT, WRONG_ANSWER, ClassTable,
                                      GraderFailure, Row, Submission)
 
@@ -30,8 +32,9 @@ def read_batch(out: Path) -> ClassTable:
     for meta_path in sorted(out.glob(f"*/{META}")):
         student = meta_path.parent.name
         meta = _read_json(meta_path) or {}
-        table.submissions[student] = Submission(student, str(meta.get("digest", "")), meta.get("graded_at"))
         results = _read_json(meta_path.parent / RESULTS)
+        table.submissions[student] = Submission(student, str(meta.get("digest", "")), meta.get("graded_at"),
+                                                people_of(results))
         status = meta.get("status", "unreadable meta.json")
         if status == "graded" and isinstance(results, dict) and isinstance(results.get("tests"), list):
             table.rows += [test_row(student, test) for test in results["tests"]]

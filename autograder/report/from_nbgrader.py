@@ -7,6 +7,7 @@ mistake (``autograder.notebook_checks``). A grade id maps to its check through
 ``autograder.nbsource.check_for_grade_id``.
 
 - a notebook the student did not hand in: its checks are ``not_submitted`` (0 points);
+- who: the gradebook's student (id, name, email); late penalties: nbgrader's, per notebook;
 - a handed-in notebook with no autograded copy, a check cell that did not execute, or a
   grade nbgrader did not set: a ``GraderFailure`` for that part.
 """
@@ -18,6 +19,7 @@ import json
 import re
 from pathlib import Path
 
+from autograder.identity import Person
 from autograder.report.table import CRASH, NOT_SUBMITTED, ClassTable, GraderFailure, Row, Submission
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -65,7 +67,8 @@ def read_submission(course: Path, assignment: str, submission, table: ClassTable
     by_module = {e.module: e for e in all_exercises().values()}
     submitted = course / "submitted" / student / assignment
     autograded = course / "autograded" / student / assignment
-    table.submissions[student] = Submission(student, _digest(submitted), _graded_at(autograded))
+    table.submissions[student] = Submission(student, _digest(submitted), _graded_at(autograded),
+                                            (_person(submission.student),), _late_penalties(submission, by_module))
     for notebook in sorted(submission.notebooks, key=lambda n: n.name):
         exercise = by_module.get(notebook.name)
         if exercise is None:
@@ -86,6 +89,18 @@ def read_submission(course: Path, assignment: str, submission, table: ClassTable
             table.failures.append(GraderFailure(student, exercise.name, "not executed", why))
         else:
             table.rows += rows
+
+
+def _person(student) -> Person:
+    """An nbgrader student (id, first and last name, email) as a ``Person``."""
+    name = " ".join(part for part in (student.first_name, student.last_name) if part)
+    return Person(student.id, name, student.email or "")
+
+
+def _late_penalties(submission, by_module: dict) -> dict[str, float]:
+    """nbgrader's late-submission penalty of each notebook, by exercise (0 when on time)."""
+    return {by_module[n.name].name: float(n.late_submission_penalty or 0.0) for n in submission.notebooks
+            if n.name in by_module}
 
 
 def _notebook_rows(student: str, exercise, grades: dict, cells: dict) -> tuple[list[Row], str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from autograder.checks.mistakes import (CRASH, GRADER_FAILURE, KIND_WORDS, NOT_IMPLEMENTED, NOT_SUBMITTED,
                                         TIME_LIMIT, WRONG_ANSWER)
+from autograder.identity import Person
 
 # Failure kinds (one per failed check; None for a passed check), as the results formats spell them.
 KINDS = tuple(KIND_WORDS)
@@ -49,11 +50,13 @@ class GraderFailure:
 
 @dataclass(frozen=True)
 class Submission:
-    """What identifies one grading of a student's hand-in: ``--previous`` compares these."""
+    """What identifies one grading of a student's hand-in (``--previous`` compares these), and who handed it in."""
 
     student: str
     digest: str
     graded_at: float | None
+    people: tuple[Person, ...] = ()          # the users the grading recorded (autograder/identity.py)
+    late_penalty: dict[str, float] = field(default_factory=dict)   # nbgrader's, per exercise (the gradebook's)
 
 
 @dataclass

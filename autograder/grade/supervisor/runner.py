@@ -45,6 +45,7 @@ from autograder.grade.processes import anon_mb, harden_judge, kill_descendants, 
 from autograder.grade.supervisor.results import Results, TestResult
 from autograder.grade.supervisor.submission import Submission, SubmissionError, read_submission
 from autograder.checks import mistakes
+from autograder.identity import USERS
 from autograder.specs import Exercise, all_exercises
 
 GRADER_FAILURE_STATUS = "grader failure"
@@ -67,6 +68,7 @@ class Options:
     units: int | None = None         # exercise modules graded at once (default: from the plan)
     box_memory_mb: int | None = None   # plan for this memory instead of the detected limit (a batch's share)
     allow_same_user: bool = False    # not root: grade anyway, student code as this user (issue 10)
+    users: tuple[dict, ...] = ()     # who the submission is (autograder/identity.py): into the results
 
 
 @dataclass
@@ -310,6 +312,7 @@ def grade(path: Path, options: Options) -> Results:
     results.execution_time = time.monotonic() - started
     results.metadata = _metadata(box, plan, limits, sampler.peak_mb, outcomes, cpu_started)
     results.metadata["isolation"] = isolation
+    results.metadata[USERS] = list(options.users)
     return results
 
 
