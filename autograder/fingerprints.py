@@ -5,9 +5,10 @@ and reference costs (``python -m autograder reference-costs``, in
 ``autograder/grade/reference_costs.json``) are measurements of the reference solution under
 the spec's settings. Each records the fingerprint of what it was measured on: the reference
 module's syntax tree (docstrings, comments and layout do not count) and the spec fields the
-measurement depends on — a threshold: its training set-up less the threshold itself (the
-sweep records every run's accuracy, so a threshold is checked against them); a cost: the
-exercise's checks and all its settings. ``stale_measurements`` lists each measurement whose
+measurement depends on — a threshold: its training set-up less the threshold itself, or the
+settings of the runs a tolerance must allow (the sweep records every run's result, so the
+threshold or tolerance is checked against them, not fingerprinted); a cost: the exercise's
+checks and all its settings. ``stale_measurements`` lists each measurement whose
 fingerprint no longer matches, with the command that measures it again; the kit's tests and
 ``gradescope-bundle`` fail on them.
 """
@@ -135,12 +136,23 @@ def _case_problems(root: Path, case: str, record: dict, exercises: dict[str, Exe
         problems.append(f"{setting_file(exercise, setup_key)}: extra[{setup_key!r}].threshold = {threshold:g} is above "
                         f"the worst of the sweep's {len(best)} reference runs ({min(best):.3f}): the reference would "
                         f"fail it; lower it (`{command}` proposes one)")
+    limit = record.get("limit")   # a tolerance every recorded run must fit in (not in the fingerprint)
+    if limit:
+        allowed, worst = list(_flat(exercise.extra.get(limit))), record.get("worst") or []
+        if len(allowed) != len(worst) or any(a < w for a, w in zip(allowed, worst)):
+            problems.append(f"{setting_file(exercise, limit)}: extra[{limit!r}] = {exercise.extra.get(limit)} does "
+                            f"not allow the worst of the sweep's {record.get('seeds')} reference runs ({worst}): the "
+                            f"reference would fail it; raise it (or re-run `{command}`)")
     seeds = record.get("seeds", 0)
     failed = [f"{name} ({count}/{seeds})" for name, count in (record.get("passes") or {}).items() if count < seeds]
     if failed:
         problems.append(f"the threshold sweep `{case}`: the reference did not pass every run: {', '.join(failed)}; "
                         f"change the settings in {setting_file(exercise, setup_key)} and re-run `{command}`")
     return problems
+
+
+def _flat(value: Any) -> Iterable[float]:
+    return [float(v) for v in value] if isinstance(value, (list, tuple)) else [float(value)]
 
 
 def stale_costs(root: Path, costs_file: Path = REFERENCE_COSTS,

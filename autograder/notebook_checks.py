@@ -29,7 +29,8 @@ from pathlib import Path
 import pytest
 
 from autograder.checks import mistakes
-from autograder.specs import get_exercise
+from autograder.graded_tests import hidden_test_file, visible_test_file
+from autograder.specs import Exercise, get_exercise
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -100,11 +101,12 @@ class NamespaceTarget:
             self.where = f"in your function `{frame.name}`, line {frame.lineno}: {(frame.line or '').strip()}"
 
 
-def check_file_candidates(module: str, hidden: bool) -> list[Path]:
+def check_file_candidates(exercise: Exercise, hidden: bool) -> list[Path]:
     """Where the test file of a check may be: the course repo first, then the package data."""
     if hidden:
-        return [REPO_ROOT / "hidden_tests" / f"test_{module}_hidden.py"]
-    return [REPO_ROOT / "exercises" / f"test_{module}.py", VISIBLE_TESTS / f"test_{module}.py"]
+        return [hidden_test_file(REPO_ROOT, exercise)]
+    visible = visible_test_file(REPO_ROOT, exercise)
+    return [visible, VISIBLE_TESTS / visible.name]
 
 
 def test_file_for(exercise_name: str, check_name: str) -> Path:
@@ -114,7 +116,7 @@ def test_file_for(exercise_name: str, check_name: str) -> Path:
         hidden = exercise.check(check_name).hidden
     except KeyError:  # hidden checks' names are known only where the hidden specs are
         hidden = True
-    for path in check_file_candidates(exercise.module, hidden):
+    for path in check_file_candidates(exercise, hidden):
         if path.is_file():
             return path
     raise CheckFailed(f"the {'hidden ' if hidden else ''}check {check_name!r} is not available here; "

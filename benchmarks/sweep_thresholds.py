@@ -5,7 +5,9 @@ and epoch cap for seeds 0..19, with no early stop, and records the test accuracy
 after every epoch. The proposed threshold is the lowest best-within-the-cap accuracy
 over the seeds minus a margin, rounded down to 0.01; the specs use these values.
 The regularization checks are behavioural: they report, per seed, what each
-comparison saw and whether the reference passes.
+comparison saw and whether the reference passes. The SGD case runs the reference's
+stochastic gradient descent per seed and reports how far the average of the second half of
+its steps lands from the least-squares line: the spec's ``sgd_tolerance`` must allow the worst.
 
 Run: ``DL3_DATA_DIR=/path/to/datasets python benchmarks/sweep_thresholds.py [--seeds 20] [--only NAME ...]``
 Output: ``benchmarks/sweep_thresholds.txt`` is this script's printed output. Each case also
@@ -39,7 +41,7 @@ from autograder.checks.training import (bigger_overfits_sooner, imdb_curves, ove
 from autograder.fingerprints import SWEEP_RECORDS, read_json, stale_thresholds, threshold_fingerprint  # noqa: E402
 from autograder.grade.supervisor.results import write_atomically  # noqa: E402
 from autograder.plugin import import_file  # noqa: E402
-from autograder.specs import cifar_cnn, get_exercise, mnist_cnn, regularization  # noqa: E402
+from autograder.specs import cifar_cnn, get_exercise, gradient_descent, mnist_cnn, regularization  # noqa: E402
 
 # Accuracy given up below the worst of the 20 reference runs. CIFAR-10's is wider: after
 # 2-3 epochs on 800 images the network is just past chance (0.10), the check's job is
@@ -54,6 +56,7 @@ CASES = {
     "mnist_cnn": ("mnist_cnn", ["cnn_training"]),
     "cifar": ("cifar_cnn", ["training"]),
     "regularization": ("regularization", ["training", "bigger_epochs", "l2_behaviour_factor", "num_words"]),
+    "sgd": ("gradient_descent", ["sgd_lr", "sgd_iterations", "sgd_batch_size"]),
 }
 
 
@@ -156,6 +159,27 @@ def sweep_regularization(seeds: int) -> dict:
     return {"passes": {name: int(count) for name, count in passes.items()}}
 
 
+def sweep_sgd(seeds: int) -> dict:
+    ref = reference("gradient_descent")
+    extra = gradient_descent.EXERCISE.extra
+    X, y = ref.load_housing()
+    target = np.polyfit(X, y, 1)   # (m, b) of the least-squares line
+    steps = extra["sgd_iterations"]
+    print(f"\n## sgd: lr {extra['sgd_lr']}, {steps:,} steps, batch {extra['sgd_batch_size']}; "
+          f"spec tolerance (m, b) {extra['sgd_tolerance']}", flush=True)
+    deviations, started = [], time.perf_counter()
+    for seed in range(seeds):
+        _, _, log, _ = ref.stochastic_gradient_descent(X, y, lr=extra["sgd_lr"], iterations=steps,
+                                                       batch_size=extra["sgd_batch_size"], seed=seed)
+        deviation = np.abs(np.asarray(log[steps // 2:], dtype=np.float64).mean(axis=0) - target)
+        deviations.append([round(float(d), 5) for d in deviation])
+        print(f"seed {seed:2d}: |average of the second half - least squares| m {deviation[0]:.4f}, "
+              f"b {deviation[1]:.4f}", flush=True)
+    worst = np.max(deviations, axis=0)
+    print(f"worst: m {worst[0]:.4f}, b {worst[1]:.4f}; sweep time {time.perf_counter() - started:.0f} s")
+    return {"limit": "sgd_tolerance", "worst": [float(w) for w in worst], "deviations": deviations}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
@@ -178,6 +202,8 @@ def main() -> None:
             record(name, args.seeds, sweep_accuracy(name, setup, functions, load, args.seeds))
     if "regularization" in wanted:
         record("regularization", args.seeds, sweep_regularization(args.seeds))
+    if "sgd" in wanted:
+        record("sgd", args.seeds, sweep_sgd(args.seeds))
 
 
 if __name__ == "__main__":

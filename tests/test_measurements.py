@@ -59,11 +59,14 @@ def test_the_bundle_is_not_built_on_stale_measurements(tmp_path):
     assert "python -m autograder reference-costs --exercise mnist_cnn" in done.stderr
 
 
-def with_setting(exercise_name: str, key: str, **changes) -> dict:
+def with_extra(exercise_name: str, **settings) -> dict:
     exercises = all_exercises()
     exercise = exercises[exercise_name]
-    setup = replace(exercise.extra[key], **changes)
-    return {**exercises, exercise_name: replace(exercise, extra={**exercise.extra, key: setup})}
+    return {**exercises, exercise_name: replace(exercise, extra={**exercise.extra, **settings})}
+
+
+def with_setting(exercise_name: str, key: str, **changes) -> dict:
+    return with_extra(exercise_name, **{key: replace(all_exercises()[exercise_name].extra[key], **changes)})
 
 
 def test_a_changed_training_setup_is_stale_the_threshold_alone_is_checked_against_the_runs():
@@ -78,20 +81,29 @@ def test_a_changed_training_setup_is_stale_the_threshold_alone_is_checked_agains
 
 
 def test_a_training_setup_no_sweep_measures_is_named():
-    exercises = all_exercises()
-    gd = exercises["gradient_descent"]
     setup = TrainingSetup(n_train=100, n_test=10, batch_size=8, max_epochs=1, threshold=0.5)
-    added = {**exercises, "gradient_descent": replace(gd, extra={**gd.extra, "new_training": setup})}
-    (problem,) = stale_thresholds(ROOT, added)
+    (problem,) = stale_thresholds(ROOT, with_extra("gradient_descent", new_training=setup))
     assert problem.startswith("autograder/specs/gradient_descent.py: extra['new_training']")
     assert "add a case to benchmarks/sweep_thresholds.py" in problem
 
 
-@pytest.mark.parametrize("edit", [{"checks": True}, {"extra": True}])
-def test_costs_depend_on_the_checks_and_the_settings(edit):
+def test_costs_depend_on_the_checks_and_the_settings():
     exercises = all_exercises()
-    gd = exercises["gradient_descent"]
-    changed = (replace(gd, checks=gd.checks[:-1]) if "checks" in edit
-               else replace(gd, extra={**gd.extra, "sgd_iterations": 6000}))
-    (problem,) = stale_costs(ROOT, REFERENCE_COSTS, {**exercises, "gradient_descent": changed})
-    assert "reference-costs --exercise gradient_descent" in problem
+    fewer_checks = {**exercises, "gradient_descent": replace(exercises["gradient_descent"],
+                                                             checks=exercises["gradient_descent"].checks[:-1])}
+    for changed in (fewer_checks, with_extra("gradient_descent", sgd_iterations=6000)):
+        (problem,) = stale_costs(ROOT, REFERENCE_COSTS, changed)
+        assert "reference-costs --exercise gradient_descent" in problem
+    points_only = replace(exercises["gradient_descent"].checks[0], points=5)
+    more_points = {**exercises, "gradient_descent": replace(
+        exercises["gradient_descent"], checks=(points_only, *exercises["gradient_descent"].checks[1:]))}
+    assert stale_costs(ROOT, REFERENCE_COSTS, more_points) == []   # points are in no fingerprint
+
+
+def test_a_tolerance_is_checked_against_the_recorded_runs_and_its_runs_settings_are_fingerprinted():
+    assert stale_thresholds(ROOT, with_extra("gradient_descent", sgd_tolerance=(0.004, 0.013))) == []
+    (problem,) = stale_thresholds(ROOT, with_extra("gradient_descent", sgd_tolerance=(0.003, 0.025)))
+    assert problem.startswith("hidden_tests/hidden_specs.py: extra['sgd_tolerance'] = (0.003, 0.025) does not "
+                              "allow the worst of the sweep's 40 reference runs")
+    (problem,) = stale_thresholds(ROOT, with_extra("gradient_descent", sgd_lr=0.02))
+    assert "re-run `python benchmarks/sweep_thresholds.py --only sgd`" in problem

@@ -4,8 +4,8 @@ temporary copy of the repo, then the new exercise graded on every route.
 One copy for the module (the steps build on each other): its command blocks run as written,
 in order, with the venv first on ``PATH``; where the recipe says "make it yours" the test
 rewrites the reference's answer. Then the new exercise is graded by pytest (``--target
-solutions``), by ``grade``, by ``nbgrader generate_assignment`` + ``autograde``, listed in both
-bundles (the student's without its hidden check's name), in ``grade-batch``'s gradebook, and
+solutions``), by ``grade``, by ``nbgrader generate_assignment`` + ``autograde``, handed in by
+``pack``, listed in both bundles (the student's without its hidden check's name), in ``grade-batch``'s gradebook, and
 counted in the class report. The scaffolded exercise trains nothing, so this stays cheap.
 """
 
@@ -140,6 +140,14 @@ def test_nbgrader_autogrades_its_notebook(kit, recipe):
     with open(kit / "grades.csv") as handle:
         (row,) = list(csv.DictReader(handle))
     assert float(row["raw_score"]) == 2.0
+
+
+def test_pack_hands_it_in(kit, recipe, tmp_path):
+    done = shell(kit, f"python -m autograder pack --out {tmp_path / 'submission.zip'}")
+    assert done.returncode == 0, done.stderr
+    assert "packed exercises/standardize.py" in done.stdout or "packed release/dl3/standardize.ipynb" in done.stdout
+    with zipfile.ZipFile(tmp_path / "submission.zip") as archive:
+        assert {"standardize.py", "standardize.ipynb"} & set(archive.namelist())
 
 
 def test_the_bundles_hold_it(kit, recipe):
