@@ -12,6 +12,11 @@ Loaded by ``-p autograder.plugin`` (the repo's pytest configuration does this).
 - A stub that raises ``NotImplementedError`` reads "not implemented yet" and scores 0;
   a ``CheckFailure`` shows only its expected/received text.
 - ``--score-json PATH`` writes every graded result as JSON (the grader reads it).
+- Never a silent gap: where the kit's test files are (``exercises/test_<module>.py``), a
+  check the specs declare that no test grades is a "not run" row of the score table, its
+  points counted, and the run fails; a test marked for an undeclared check, or a hidden
+  check's test among the visible ones, is a collection error. Deselected checks (``-m``,
+  ``-k``) are counted under the table.
 """
 
 from __future__ import annotations

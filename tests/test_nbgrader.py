@@ -207,4 +207,4 @@ def test_solution_notebooks_run_top_to_bottom(graded_course):
             assert f"✓ {check.name} passed" in printed
         figures = [o for o in outputs if "image/png" in o.get("data", {})]
         plots = "plt." in (ROOT / "narrative" / f"{exercise.module}.md").read_text()
-        assert bool(figures) == plots, f"{exercise.module}: its narrative's plots and the notebook's figures differ"
+        assert figures or not plots, f"{exercise.module}: its narrative plots, its notebook shows no figure"
