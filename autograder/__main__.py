@@ -17,7 +17,7 @@ from autograder import config
 REPO_ROOT = config.KIT_ROOT
 STUDENT_COMMANDS = ("prefetch", "pack")
 INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "student-bundle", "grade", "gradescope-bundle", "grade-batch",
-                       "reference-costs", "class-report", "gradebook")
+                       "reference-costs", "class-report", "gradebook", "new-exercise")
 
 
 def regenerate(check: bool, stale, write, command: str) -> int:
@@ -119,10 +119,26 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_reference_costs(args: argparse.Namespace) -> int:
+    if args.check:
+        from autograder.fingerprints import stale_costs
+
+        problems = stale_costs(REPO_ROOT)
+        for problem in problems:
+            print(f"stale: {problem}")
+        return 1 if problems else 0
     from autograder.costs import measure_reference_costs
 
-    data = measure_reference_costs()
+    data = measure_reference_costs(only=args.exercise)
     print(f"wrote the reference's cost of {len(data['checks'])} checks ({data['machine']})")
+    return 0
+
+
+def cmd_new_exercise(args: argparse.Namespace) -> int:
+    from autograder import scaffold
+
+    for path in scaffold.new_exercise(REPO_ROOT, args.name, args.title):
+        print(f"wrote {path.relative_to(REPO_ROOT)}")
+    print(scaffold.next_steps(args.name))
     return 0
 
 
@@ -194,11 +210,12 @@ def build_parser(instructor: bool | None = None) -> argparse.ArgumentParser:
 
 
 def add_student_commands(sub) -> None:
+    from autograder.datasets import DATASET_FILES
+
     prefetch = sub.add_parser("prefetch", help="download every dataset into a data directory")
     prefetch.add_argument("--data-dir", default=None,
                           help="where to put them (default: $DL3_DATA_DIR, else ~/.keras/datasets)")
-    prefetch.add_argument("--dataset", action="append",
-                          choices=["mnist", "cifar10", "imdb", "california_housing"],
+    prefetch.add_argument("--dataset", action="append", choices=list(DATASET_FILES),
                           help="only this dataset (repeatable)")
     prefetch.set_defaults(func=cmd_prefetch)
 
@@ -269,7 +286,16 @@ def add_instructor_commands(sub) -> None:
 
     costs = sub.add_parser("reference-costs",
                            help="measure the reference's CPU cost of each check (shipped in the Gradescope bundle)")
+    costs.add_argument("--exercise", action="append", metavar="NAME",
+                       help="measure only this exercise, keeping the others' figures (repeatable)")
+    costs.add_argument("--check", action="store_true",
+                       help="only report costs measured on another reference or spec (exit 1 if any)")
     costs.set_defaults(func=cmd_reference_costs)
+
+    new = sub.add_parser("new-exercise", help="scaffold a new, gradable exercise (see docs/authoring.md)")
+    new.add_argument("name", help="the exercise's name: a Python module name, e.g. standardize")
+    new.add_argument("--title", required=True, help='its title in tables and notebooks, e.g. "5. Standardizing"')
+    new.set_defaults(func=cmd_new_exercise)
 
     many = sub.add_parser("grade-batch", help="grade a class: one subfolder or .zip per student; write a gradebook")
     many.add_argument("submissions", help="a directory with one subfolder or <student>.zip per student")
@@ -327,10 +353,13 @@ def known_errors() -> tuple[type[Exception], ...]:
 
     errors: list[type[Exception]] = [DatasetNotFoundError, ChecksumError, SubsetError, OSError]
     if config.full_kit():
+        from autograder.costs import CostsError
         from autograder.nbsource import NarrativeError
         from autograder.release import StubError
+        from autograder.scaffold import ScaffoldError
+        from autograder.specs import SpecError
 
-        errors += [StubError, NarrativeError]
+        errors += [StubError, NarrativeError, CostsError, ScaffoldError, SpecError]
     return tuple(errors)
 
 

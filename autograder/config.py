@@ -30,7 +30,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 KIT_ROOT = PACKAGE_DIR.parent
 HIDDEN_TESTS_DIR = KIT_ROOT / "hidden_tests"
 HIDDEN_SPECS = HIDDEN_TESTS_DIR / "hidden_specs.py"   # grader-only: absent from what students receive
-VISIBLE_TESTS_DIR = KIT_ROOT / "exercises"
 VISIBLE_TESTS_PACKAGED = PACKAGE_DIR / "visible_tests"   # package data of a student's install
 
 DATA_DIR_ENV = "DL3_DATA_DIR"
@@ -96,15 +95,3 @@ def sandbox_state_dir() -> Path:
     """Where the sandbox users' locks and the managed Python live (``$DL3_SANDBOX_STATE``)."""
     return Path(os.environ.get(SANDBOX_STATE_ENV) or DEFAULT_SANDBOX_STATE)
 
-
-def test_files(module: str, hidden: bool, root: Path = KIT_ROOT) -> list[Path]:
-    """An exercise module's visible or hidden test files (``test_<module>.py``, ``test_<module>_*.py``).
-
-    In the course repo (or a grader's copy) they are in ``exercises/`` and ``hidden_tests/``; a
-    student's install has only the visible ones, as package data.
-    """
-    folder = root / ("hidden_tests" if hidden else "exercises")
-    found = sorted(folder.glob(f"test_{module}.py")) + sorted(folder.glob(f"test_{module}_*.py"))
-    if not found and not hidden:
-        found = sorted(VISIBLE_TESTS_PACKAGED.glob(f"test_{module}.py"))
-    return found

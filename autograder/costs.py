@@ -1,11 +1,14 @@
 """The reference's own cost of each check, measured on this machine (``reference_costs.json``).
 
-``python -m autograder reference-costs`` (and ``gradescope-bundle``, which ships the file)
-grades ``solutions/`` through the sandbox and records, for every check, the CPU seconds
-the reference solution's code used in it, and per exercise the wall seconds its judge
-took. The grader shows the first beside a time-limit failure (and gives a check ten
-times the reference's cost when that is more than its limit); it balances judges by the
-second. The bundle carries no solutions, so the figures travel as this file.
+``python -m autograder reference-costs`` (and ``gradescope-bundle --measure-costs``) grades
+``solutions/`` through the sandbox and records, for every check, the CPU seconds the
+reference solution's code used in it, and per exercise the wall seconds its judge took.
+The grader shows the first beside a time-limit failure (and gives a check ten times the
+reference's cost when that is more than its limit); it balances judges by the second. The
+bundle carries no solutions, so the figures travel as this file. ``--exercise NAME`` measures
+that exercise alone and keeps the others' figures. Each exercise's figures record the
+fingerprint of the reference and spec they were measured on (``autograder/fingerprints.py``):
+``--check`` lists those that no longer match.
 """
 
 from __future__ import annotations
@@ -18,30 +21,50 @@ import time
 from pathlib import Path
 
 from autograder.config import KIT_ROOT
+from autograder.fingerprints import cost_fingerprint, read_json
 from autograder.grade.limits import REFERENCE_COSTS, Limits
 from autograder.grade.supervisor.results import write_atomically
 from autograder.grade.supervisor.runner import Options, grade
 from autograder.specs import all_exercises
 
 
-def measure_reference_costs(out: Path = REFERENCE_COSTS, kit_root: Path = KIT_ROOT) -> dict:
-    """Grade the reference solutions and write their per-check CPU cost to ``out``."""
+class CostsError(ValueError):
+    """The reference could not be measured (an unknown exercise, a reference that does not grade cleanly)."""
+
+
+def measure_reference_costs(out: Path = REFERENCE_COSTS, kit_root: Path = KIT_ROOT,
+                            only: list[str] | None = None) -> dict:
+    """Grade the reference solutions (``only`` these exercises, others' figures kept) and write their costs."""
+    exercises = all_exercises()
+    unknown = sorted(set(only or []) - set(exercises))
+    if unknown:
+        raise CostsError(f"unknown exercise(s) {', '.join(unknown)}; the kit has {', '.join(exercises)}")
+    chosen = [exercises[name] for name in (only or exercises)]
     scratch = Path(tempfile.mkdtemp(prefix="dl3-costs-"))
     try:
-        for exercise in all_exercises().values():
+        for exercise in chosen:
             shutil.copyfile(kit_root / "solutions" / exercise.filename, scratch / exercise.filename)
         results = grade(scratch, Options(limits=Limits(costs_file=str(scratch / "none.json")), units=1,
                                          kit_root=kit_root))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if results.incomplete or results.score != results.max_score:
-        raise RuntimeError(f"the reference did not grade cleanly ({results.score}/{results.max_score}): "
-                           f"{results.incomplete or 'some checks failed'}")
+    graded = [t for t in results.tests if t.exercise in {e.name for e in chosen}]
+    if results.incomplete or not all(t.status == "passed" for t in graded):
+        failed = ", ".join(f"{t.exercise}/{t.check}" for t in graded if t.status != "passed")
+        raise CostsError(f"the reference did not grade cleanly: {results.incomplete or failed}")
+    kept = read_json(out) if only else {}
+    names = {e.name for e in chosen}
+
+    def merged(section: str, measured: dict) -> dict:
+        old = {k: v for k, v in kept.get(section, {}).items() if k.split("/")[0] in set(exercises) - names}
+        return {**old, **measured}
+
     data = {
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {platform.python_version()}, {results.metadata['box']['described']}",
-        "checks": results.metadata.get("student_cpu", {}),
-        "units": results.metadata.get("units", {}),
+        "checks": merged("checks", results.metadata.get("student_cpu", {})),
+        "units": merged("units", results.metadata.get("units", {})),
+        "measured_on": merged("measured_on", {e.name: cost_fingerprint(kit_root, e) for e in chosen}),
     }
     write_atomically(out, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return data

@@ -4,10 +4,16 @@ Its root holds ``setup.sh`` (run once when Gradescope builds the image: a Python
 3.11.5 and 3.13 and the grader's pinned requirements in ``/autograder/venv``; it fails
 loudly when it cannot get one), ``grade_args`` (the grading options chosen when the
 bundle was built: time and memory limits) and ``run_autograder`` (run per
-submission), the kit (``autograder/``, ``pyproject.toml``, ``requirements.txt``), the
-visible tests (``exercises/test_*.py``), the hidden tests (``hidden_tests/``, mode
-0600) and the offline data grading needs (``data/``), so grading needs no network.
-Reference solutions are never in it.
+submission), the kit (every file of ``autograder/``, the reference costs
+``autograder/grade/reference_costs.json`` among them; ``pyproject.toml``,
+``requirements.txt``, ``requirements-grader.txt``), the visible tests
+(``exercises/test_*.py``), the hidden tests (``hidden_tests/``, mode 0600) and the offline
+data grading needs (``data/``: every file of ``autograder.datasets.DATASET_FILES`` and
+``SHA256SUMS``), so grading needs no network. Reference solutions are never in it.
+
+It is not built while a measurement it ships is stale (a threshold or a reference cost
+measured on another reference or spec: ``autograder/fingerprints.py``) or while a declared
+check has no test (every submission's grading would stop there): the error says what to run.
 
 Gradescope unpacks the zip into ``/autograder/source``, puts the submission in
 ``/autograder/submission`` (and who handed it in in ``/autograder/submission_metadata.json``,
@@ -25,9 +31,10 @@ import zipfile
 from pathlib import Path
 
 from autograder import config
+from autograder.datasets import CHECKSUM_FILE, DATASET_FILES
+from autograder.grade.limits import REFERENCE_COSTS
 
-DATA_FILES = ("SHA256SUMS", "mnist.npz", "cifar10.npz", "imdb.npz", "imdb_word_index.json",
-              "scikit_learn_data/cal_housing_py3.pkz")
+DATA_FILES = (CHECKSUM_FILE, *(name for files in DATASET_FILES.values() for name in files))
 KIT_TOP_FILES = ("pyproject.toml", "requirements.txt")
 GRADER_REQUIREMENTS = "requirements/grader.txt"   # shipped as requirements-grader.txt
 
@@ -48,8 +55,14 @@ export DEBIAN_FRONTEND=noninteractive
 SRC="${AUTOGRADER_ROOT:-/autograder}/source"
 VENV="${AUTOGRADER_ROOT:-/autograder}/venv"
 
-fits() {  # does the interpreter "$1" satisfy 3.11.5 <= version < 3.14 (and have venv)?
-    "$1" -c 'import sys, venv; sys.exit(0 if (3, 11, 5) <= sys.version_info[:3] < (3, 14) else 1)' 2>/dev/null
+fits() {  # is the interpreter "$1" 3.11.5 <= version < 3.14, and does `"$1" -m venv` make a venv with pip?
+    # (`import venv` is not enough: Ubuntu ships ensurepip apart, in python3.X-venv)
+    "$1" -c 'import sys; sys.exit(0 if (3, 11, 5) <= sys.version_info[:3] < (3, 14) else 1)' 2>/dev/null || return 1
+    local probe made
+    probe="$(mktemp -d)"
+    "$1" -m venv "$probe/venv" >/dev/null 2>&1 && made=0 || made=1
+    rm -rf "$probe"
+    return "$made"
 }
 
 pick_python() {  # print the first interpreter on PATH that fits
@@ -82,6 +95,7 @@ if ! PY="$(pick_python)"; then
                 echo "  $name: $("$name" --version 2>&1)" >&2
             fi
         done
+        echo "setup.sh: an interpreter counts only where \`python -m venv\` works (Ubuntu: python3.X-venv)" >&2
         echo "setup.sh: pick Gradescope's Ubuntu 24.04 base image, or one with Python 3.11.5+" >&2
         exit 1
     fi
@@ -149,8 +163,8 @@ def _add(bundle: zipfile.ZipFile, arcname: str, data: bytes, mode: int, compress
 def bundle_files(root: Path) -> list[tuple[str, Path, int]]:
     """(name in the zip, source path, mode) of every kit file the bundle holds."""
     files = []
-    for path in sorted((root / "autograder").rglob("*.py")):
-        if "__pycache__" not in path.parts:
+    for path in sorted((root / "autograder").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
             files.append((path.relative_to(root).as_posix(), path, 0o644))
     for path in sorted((root / "exercises").glob("test_*.py")):
         files.append((path.relative_to(root).as_posix(), path, 0o644))
@@ -166,6 +180,10 @@ def bundle_files(root: Path) -> list[tuple[str, Path, int]]:
 
 def build_bundle(root: Path, out: Path, data_dir: str | None = None, grade_args: str = "") -> Path:
     """Write the Gradescope autograder zip to ``out``; ``grade_args``: options for every grading run."""
+    problems = unready(root)
+    if problems:
+        raise BundleError("the bundle would grade with stale or missing parts:\n"
+                          + "\n".join(f"  - {problem}" for problem in problems))
     data = Path(config.data_dir(data_dir) or "")
     missing = [name for name in DATA_FILES if not (data / name).is_file()]
     if not str(data) or missing:
@@ -184,6 +202,17 @@ def build_bundle(root: Path, out: Path, data_dir: str | None = None, grade_args:
                  compress=not name.endswith((".npz", ".pkz")))
     os.replace(tmp, out)
     return out
+
+
+def unready(root: Path) -> list[str]:
+    """What must be done before the kit at ``root`` may be bundled: stale measurements, checks without a test."""
+    from autograder.fingerprints import stale_measurements
+    from autograder.graded_tests import untested_checks
+    from autograder.specs import all_exercises
+
+    costs = root / REFERENCE_COSTS.relative_to(config.KIT_ROOT)
+    gaps = [gap.message(root) for e in all_exercises().values() for gap in untested_checks(root, e)]
+    return stale_measurements(root, costs) + gaps
 
 
 def unpack_bundle(bundle: Path, source: Path) -> None:

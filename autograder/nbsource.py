@@ -13,8 +13,9 @@ Lines starting with ``%%`` in a narrative start a new cell:
                          pytest test as ``pytest exercises/`` (``autograder.notebook_checks``);
                          hidden checks sit in an nbgrader hidden-tests region
 
-Every exercise function and every check of the spec must appear exactly once.
-``python -m autograder notebooks`` writes ``source/dl3/<module>.ipynb``; a test fails
+Every exercise function and every check of the spec must appear exactly once, and every
+check must have its test (``autograder/graded_tests.py``): a check cell without a test would
+be a cell nbgrader cannot score. ``python -m autograder notebooks`` writes ``source/dl3/<module>.ipynb``; a test fails
 when a committed notebook is stale.
 """
 
@@ -25,6 +26,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.graded_tests import untested_checks
 from autograder.notebooks import MODULE_KEY
 from autograder.specs import Exercise, all_exercises
 
@@ -195,6 +197,10 @@ def expected_notebooks(root: Path) -> dict[Path, str]:
         narrative = root / "narrative" / f"{exercise.module}.md"
         if not narrative.is_file():
             continue
+        gaps = untested_checks(root, exercise)
+        if gaps:
+            raise NarrativeError(f"refusing to generate source/{ASSIGNMENT}/{exercise.module}.ipynb: "
+                                 + "; ".join(gap.message(root) for gap in gaps))
         solution = (root / "solutions" / exercise.filename).read_text()
         notebook = build_notebook(exercise, narrative.read_text(), solution, str(narrative))
         out[root / "source" / ASSIGNMENT / f"{exercise.module}.ipynb"] = notebook_json(notebook)

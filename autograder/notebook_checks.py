@@ -30,7 +30,8 @@ import pytest
 
 from autograder import config
 from autograder.checks import mistakes
-from autograder.specs import get_exercise
+from autograder.graded_tests import hidden_test_file, visible_test_file
+from autograder.specs import Exercise, get_exercise
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -98,6 +99,14 @@ class NamespaceTarget:
             self.where = f"in your function `{frame.name}`, line {frame.lineno}: {(frame.line or '').strip()}"
 
 
+def check_file_candidates(exercise: Exercise, hidden: bool) -> list[Path]:
+    """Where the test file of a check may be: the course repo first, then the package data."""
+    if hidden:
+        return [hidden_test_file(config.KIT_ROOT, exercise)]
+    visible = visible_test_file(config.KIT_ROOT, exercise)
+    return [visible, config.VISIBLE_TESTS_PACKAGED / visible.name]
+
+
 def test_file_for(exercise_name: str, check_name: str) -> Path:
     """The test file holding the check: exercises/test_<m>.py or hidden_tests/test_<m>_hidden.py."""
     exercise = get_exercise(exercise_name)
@@ -105,8 +114,9 @@ def test_file_for(exercise_name: str, check_name: str) -> Path:
         hidden = exercise.check(check_name).hidden
     except KeyError:  # hidden checks' names are known only where the hidden specs are
         hidden = True
-    for path in config.test_files(exercise.module, hidden):
-        return path
+    for path in check_file_candidates(exercise, hidden):
+        if path.is_file():
+            return path
     raise CheckFailed(f"the {'hidden ' if hidden else ''}check {check_name!r} is not available here; "
                       "it runs when your notebook is graded")
 

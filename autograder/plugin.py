@@ -12,6 +12,11 @@ Loaded by ``-p autograder.plugin`` (the repo's pytest configuration does this).
 - A stub that raises ``NotImplementedError`` reads "not implemented yet" and scores 0;
   a ``CheckFailure`` shows only its expected/received text.
 - ``--score-json PATH`` writes every graded result as JSON (the grader reads it).
+- Never a silent gap: where the kit's test files are (``exercises/test_<module>.py``), a
+  check the specs declare that no test grades is a "not run" row of the score table, its
+  points counted, and the run fails; a test marked for an undeclared check, or a hidden
+  check's test among the visible ones, is a collection error. Deselected checks (``-m``,
+  ``-k``) are counted under the table.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from autograder.checks import mistakes
 from autograder.checks.values import CheckFailure
 from autograder.datasets import DatasetNotFoundError
 from autograder import config as kit
-from autograder.specs import Check, Exercise, all_exercises, get_exercise
+from autograder.graded_tests import HIDDEN_DIR, VISIBLE_DIR, untested_checks, visible_test_file
+from autograder.specs import HIDDEN_SPECS_NAME, Check, Exercise, SpecError, all_exercises, get_exercise
 
 # A plugin object with this attribute set (see autograder.notebook_checks) supplies
 # the submission modules itself through its module_for(name), e.g. from a notebook.
@@ -41,22 +47,45 @@ _GRADED = pytest.StashKey[tuple]()
 _RESULTS = pytest.StashKey[dict]()
 _MODULES = pytest.StashKey[set]()
 _MISSING_DATA = pytest.StashKey[dict]()  # first line -> the full error, printed once after the score table
+_GAPS = pytest.StashKey[list]()           # the messages of declared checks that no test grades
+_DESELECTED = pytest.StashKey[dict]()     # nodeid -> points of graded tests deselected (-m, -k)
+NOT_RUN = "not run"
 MISSING_DATA_NOTE = "(how to fix it: see 'Missing data' after the score table)"
 
 
 def graded(exercise: str, check: str) -> Callable:
-    """Decorator: this test grades ``check`` of ``exercise`` (points and markers from the spec)."""
-    spec = get_exercise(exercise).check(check)
-    marks = [pytest.mark.graded(exercise=exercise, check=check)]
-    if spec.training:
-        marks.append(pytest.mark.training)
+    """Decorator: this test grades ``check`` of ``exercise`` (points and markers from the spec).
 
+    A mark for a check no spec declares, or a hidden check's test among the visible tests
+    (``exercises/``, which students receive), is an error when the test file is collected.
+    """
     def apply(test):
+        spec = _declared(exercise, check, test)
+        marks = [pytest.mark.graded(exercise=exercise, check=check)] + ([pytest.mark.training] if spec.training else [])
         for mark in marks:
             test = mark(test)
         return test
 
     return apply
+
+
+def _declared(exercise: str, check: str, test: Callable) -> Check:
+    """The spec's check that ``test`` is marked for; a SpecError that names the file and the field otherwise."""
+    where = f"{Path(test.__code__.co_filename).name}: {test.__name__} is marked @graded({exercise!r}, {check!r})"
+    try:
+        spec = get_exercise(exercise)
+    except KeyError as exc:
+        raise SpecError(f"{where}, but {exc.args[0]}") from None
+    try:
+        found = spec.check(check)
+    except KeyError:
+        raise SpecError(f"{where}, but no spec declares that check: add Check({check!r}, ...) to the checks in "
+                        f"{spec.spec_file} (a hidden one to HIDDEN[{exercise!r}]['checks'] in {HIDDEN_SPECS_NAME}), "
+                        f"or fix the mark") from None
+    if found.hidden and Path(test.__code__.co_filename).parent.name == VISIBLE_DIR:
+        raise SpecError(f"{where}, a hidden check, among the visible tests that students receive: move it to "
+                        f"{HIDDEN_DIR}/test_{spec.module}_hidden.py")
+    return found
 
 
 class SubmissionImportError(Exception):
@@ -71,7 +100,7 @@ class Result:
     points: float
     max_points: float
     hidden: bool
-    status: str  # "passed", "failed", "not implemented", "grader failure", "skipped"
+    status: str  # "passed", "failed", "not implemented", "grader failure", "skipped", "not run" (no test)
     message: str
     duration: float = 0.0
     failure: str | None = None   # the kind of failure (autograder/checks/mistakes.py); None when passed
@@ -105,6 +134,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "training: trains a model; deselect with -m 'not training'")
     config.stash[_RESULTS] = {}
     config.stash[_MISSING_DATA] = {}
+    config.stash[_GAPS] = []
+    config.stash[_DESELECTED] = {}
 
 
 def target_dir(config: pytest.Config) -> Path:
@@ -140,8 +171,7 @@ def load_target(request: pytest.FixtureRequest) -> Callable[[str], ModuleType]:
     """``load_target("gradient_descent")`` → the target's module (imported once per session)."""
     root = target_dir(request.config)
     cache: dict[str, ModuleType | SubmissionImportError] = {}
-    supplier = next((p for p in request.config.pluginmanager.get_plugins()
-                     if getattr(p, MODULE_SUPPLIER, False)), None)
+    supplier = _module_supplier(request.config)
 
     def load(module: str) -> ModuleType:
         if supplier is not None:
@@ -211,9 +241,16 @@ def _graded_info(item: pytest.Item) -> tuple[Exercise, Check] | None:
     return info
 
 
+def _module_supplier(config: pytest.Config):
+    return next((p for p in config.pluginmanager.get_plugins() if getattr(p, MODULE_SUPPLIER, False)), None)
+
+
+@pytest.hookimpl(tryfirst=True)   # before -k / -m deselect: a deselected test is not a missing one
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         _graded_info(item)
+    if not config.getoption("--sandbox") and _module_supplier(config) is None:
+        record_gaps(config, items)   # the grader and the notebooks' cells judge gaps themselves
     wanted = config.getoption("--checks")
     if wanted:   # the grader runs some checks in a judge of their own (see autograder/grade/supervisor/runner.py)
         names = set(wanted.split(","))
@@ -222,6 +259,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = chosen
     # the exercise modules this run grades (the sandbox starts their processes, and no others)
     config.stash[_MODULES] = {info[0].module for info in map(_graded_info, items) if info is not None}
+
+
+def record_gaps(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each declared check of the exercises in this run that no test grades: a "not run" result.
+
+    Only where the kit has its test files (``exercises/test_<module>.py`` under the root
+    directory: an instructor's checkout, a student's copy); a student's copy has no hidden
+    checks to miss, since its specs hold the visible ones alone.
+    """
+    root = config.rootpath
+    exercises = {info[0].name: info[0] for info in map(_graded_info, items) if info is not None}
+    for exercise in exercises.values():
+        if not visible_test_file(root, exercise).is_file():
+            continue
+        for gap in untested_checks(root, exercise):
+            nodeid = f"{gap.file.relative_to(root).as_posix()}::(no test for {gap.check.name})"
+            config.stash[_RESULTS][nodeid] = Result(
+                nodeid=nodeid, exercise=exercise.name, check=gap.check.name, points=0.0,
+                max_points=gap.check.points, hidden=gap.check.hidden, status=NOT_RUN, message=gap.message(root))
+            config.stash[_GAPS].append(gap.message(root))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        info = _graded_info(item)
+        if info is not None:
+            item.config.stash[_DESELECTED][item.nodeid] = info[1].points
 
 
 def exception_chain(exc: BaseException | None):
@@ -343,8 +407,9 @@ def score_summary(results: list[Result]) -> dict:
         row["passed"] += res.status == "passed"
         row["checks"] += 1
     ordered = {name: per[name] for name in exercises if name in per}
-    hidden_ran = any(r.hidden for r in results)
-    hidden_left = sum(e.points - e.visible_points for n, e in exercises.items() if n in per) if not hidden_ran else 0
+    hidden_ran = any(r.hidden and r.status != NOT_RUN for r in results)
+    hidden_gaps = sum(r.max_points for r in results if r.hidden and r.status == NOT_RUN)   # in the table already
+    hidden_left = sum(e.hidden_points for n, e in exercises.items() if n in per) - hidden_gaps if not hidden_ran else 0
     return {
         "exercises": ordered,
         "total": sum(r["points"] for r in ordered.values()),
@@ -367,7 +432,11 @@ def format_score_table(results: list[Result]) -> list[str]:
     not_impl = sum(r.status == "not implemented" for r in results)
     if not_impl:
         lines.append(f"{not_impl} check(s) not implemented yet (0 points each).")
-    if not summary["hidden_ran"]:
+    not_run = [r for r in results if r.status == NOT_RUN]
+    if not_run:
+        lines.append(f"{len(not_run)} check(s) NOT RUN: no test grades them (this run fails):")
+        lines += [f"  {r.message}" for r in not_run]
+    if not summary["hidden_ran"] and summary["hidden_points_not_run"]:
         lines.append(f"{VISIBLE_ONLY} (worth {summary['hidden_points_not_run']:g} more points); "
                      "this is not your grade.")
     return lines
@@ -380,6 +449,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.section(f"Deep Learning 3 — score ({target_dir(config).name})")
     for line in format_score_table(results):
         terminalreporter.write_line(line)
+    deselected = config.stash[_DESELECTED]
+    if deselected and not config.getoption("--checks"):
+        terminalreporter.write_line(f"{len(deselected)} check(s) worth {sum(deselected.values()):g} points not "
+                                    "selected in this run (-m / -k): they are not in the table.")
     missing = config.stash[_MISSING_DATA]
     if missing:
         terminalreporter.section("Missing data", sep="-")
@@ -388,6 +461,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    if session.config.stash.get(_GAPS, None) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED   # a check without a test is never a pass
     path = session.config.getoption("--score-json", None)
     if not path:
         return

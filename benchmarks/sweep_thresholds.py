@@ -5,16 +5,24 @@ and epoch cap for seeds 0..19, with no early stop, and records the test accuracy
 after every epoch. The proposed threshold is the lowest best-within-the-cap accuracy
 over the seeds minus a margin, rounded down to 0.01; the specs use these values.
 The regularization checks are behavioural: they report, per seed, what each
-comparison saw and whether the reference passes.
+comparison saw and whether the reference passes. The SGD case runs the reference's
+stochastic gradient descent per seed and reports how far the average of the second half of
+its steps lands from the least-squares line: the spec's ``sgd_tolerance`` must allow the worst.
 
 Run: ``DL3_DATA_DIR=/path/to/datasets python benchmarks/sweep_thresholds.py [--seeds 20] [--only NAME ...]``
-Output: ``benchmarks/sweep_thresholds.txt`` is this script's printed output.
+Output: ``benchmarks/sweep_thresholds.txt`` is this script's printed output. Each case also
+records what it measured in ``benchmarks/sweep_thresholds.json``: every run's best accuracy
+(or how many runs passed) and the fingerprint of the reference and settings it ran on
+(``autograder/fingerprints.py``). ``--check`` runs nothing: it lists each case whose reference
+or settings changed since, each training set-up no case sweeps, and each spec threshold above
+a recorded run (exit 1 if any); the kit's tests and ``gradescope-bundle`` check the same.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import math
 import os
 import sys
@@ -30,8 +38,10 @@ import numpy as np  # noqa: E402
 from autograder.checks.keras_data import cifar10_subset, imdb_subset, mnist_subset  # noqa: E402
 from autograder.checks.training import (bigger_overfits_sooner, imdb_curves, overfits_less,  # noqa: E402
                                         run_pipeline)
+from autograder.fingerprints import SWEEP_RECORDS, read_json, stale_thresholds, threshold_fingerprint  # noqa: E402
+from autograder.grade.supervisor.results import write_atomically  # noqa: E402
 from autograder.plugin import import_file  # noqa: E402
-from autograder.specs import cifar_cnn, mnist_cnn, regularization  # noqa: E402
+from autograder.specs import cifar_cnn, get_exercise, gradient_descent, mnist_cnn, regularization  # noqa: E402
 
 # Accuracy given up below the worst of the 20 reference runs. CIFAR-10's is wider: after
 # 2-3 epochs on 800 images the network is just past chance (0.10), the check's job is
@@ -39,6 +49,15 @@ from autograder.specs import cifar_cnn, mnist_cnn, regularization  # noqa: E402
 # lets the reference stop after 2 epochs, which the grading budget needs.
 MARGIN = {"mnist_dense": 0.03, "mnist_cnn": 0.02, "cifar": 0.07}
 NEVER = 2.0  # a threshold no run reaches: train to the epoch cap
+# What each case measures: its exercise and the settings (``extra`` keys) it runs with, the
+# training set-up first. ``--check`` and the kit's tests compare these with the specs.
+CASES = {
+    "mnist_dense": ("mnist_cnn", ["dense_training"]),
+    "mnist_cnn": ("mnist_cnn", ["cnn_training"]),
+    "cifar": ("cifar_cnn", ["training"]),
+    "regularization": ("regularization", ["training", "bigger_epochs", "l2_behaviour_factor", "num_words"]),
+    "sgd": ("gradient_descent", ["sgd_lr", "sgd_iterations", "sgd_batch_size"]),
+}
 
 
 def reference(name: str):
@@ -66,7 +85,7 @@ def first_epoch_reaching(accs: list[float], threshold: float) -> int | None:
     return next((i + 1 for i, a in enumerate(accs) if a >= threshold), None)
 
 
-def sweep_accuracy(name: str, setup, functions: dict, load, seeds: int) -> None:
+def sweep_accuracy(name: str, setup, functions: dict, load, seeds: int) -> dict:
     print(f"\n## {name}: {setup.n_train:,} train / {setup.n_test:,} test, batch {setup.batch_size}, "
           f"cap {setup.max_epochs} epochs, spec threshold {setup.threshold:.2f}", flush=True)
     curves, started = [], time.perf_counter()
@@ -88,9 +107,25 @@ def sweep_accuracy(name: str, setup, functions: dict, load, seeds: int) -> None:
         print(f"{label} threshold {threshold:.2f}: reference passes {len(passed)}/{seeds}; "
               f"epochs until stop: mean {mean_epochs}, max {max(passed) if passed else '-'}")
     print(f"sweep time {time.perf_counter() - started:.0f} s")
+    return {"best_accuracy": [round(float(b), 4) for b in best]}
 
 
-def sweep_regularization(seeds: int) -> None:
+def record(case: str, seeds: int, measured: dict) -> None:
+    """Write what ``case`` measured, and on what, into the sweep's records (other cases kept)."""
+    import keras
+
+    name, settings = CASES[case]
+    path = ROOT / SWEEP_RECORDS
+    data = read_json(path) or {"about": "written by benchmarks/sweep_thresholds.py: what each case measured, "
+                                        "and the fingerprint of the reference and settings it ran on"}
+    data.setdefault("cases", {})[case] = {
+        "exercise": name, "settings": settings,
+        "measured_on": threshold_fingerprint(ROOT, get_exercise(name), settings), "seeds": seeds,
+        "measured": time.strftime("%Y-%m-%d", time.gmtime()), "keras": keras.__version__, **measured}
+    write_atomically(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def sweep_regularization(seeds: int) -> dict:
     ref = reference("regularization")
     extra = regularization.EXERCISE.extra
     setup, factor = extra["training"], extra["l2_behaviour_factor"]
@@ -121,24 +156,54 @@ def sweep_regularization(seeds: int) -> None:
     for name, values in margins.items():
         print(f"{name}: gap below the original's by min {min(values):.3f}, mean {np.mean(values):.3f}")
     print(f"sweep time {time.perf_counter() - started:.0f} s")
+    return {"passes": {name: int(count) for name, count in passes.items()}}
+
+
+def sweep_sgd(seeds: int) -> dict:
+    ref = reference("gradient_descent")
+    extra = gradient_descent.EXERCISE.extra
+    X, y = ref.load_housing()
+    target = np.polyfit(X, y, 1)   # (m, b) of the least-squares line
+    steps = extra["sgd_iterations"]
+    print(f"\n## sgd: lr {extra['sgd_lr']}, {steps:,} steps, batch {extra['sgd_batch_size']}; "
+          f"spec tolerance (m, b) {extra['sgd_tolerance']}", flush=True)
+    deviations, started = [], time.perf_counter()
+    for seed in range(seeds):
+        _, _, log, _ = ref.stochastic_gradient_descent(X, y, lr=extra["sgd_lr"], iterations=steps,
+                                                       batch_size=extra["sgd_batch_size"], seed=seed)
+        deviation = np.abs(np.asarray(log[steps // 2:], dtype=np.float64).mean(axis=0) - target)
+        deviations.append([round(float(d), 5) for d in deviation])
+        print(f"seed {seed:2d}: |average of the second half - least squares| m {deviation[0]:.4f}, "
+              f"b {deviation[1]:.4f}", flush=True)
+    worst = np.max(deviations, axis=0)
+    print(f"worst: m {worst[0]:.4f}, b {worst[1]:.4f}; sweep time {time.perf_counter() - started:.0f} s")
+    return {"limit": "sgd_tolerance", "worst": [float(w) for w in worst], "deviations": deviations}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--only", nargs="*", default=None,
-                        help="some of: regularization mnist_dense mnist_cnn cifar")
+    parser.add_argument("--only", nargs="*", default=None, choices=list(CASES), help="only these cases")
+    parser.add_argument("--check", action="store_true",
+                        help="run nothing: list the stale cases and thresholds (exit 1 if any)")
     args = parser.parse_args()
+    if args.check:
+        problems = stale_thresholds(ROOT)
+        for problem in problems:
+            print(f"stale: {problem}")
+        sys.exit(1 if problems else 0)
     import keras
 
     print(f"# threshold sweep: {args.seeds} seeds, Keras {keras.__version__} ({keras.backend.backend()}), "
           f"{os.cpu_count()} CPU cores")
-    wanted = set(args.only or ["regularization", "mnist_dense", "mnist_cnn", "cifar"])
+    wanted = set(args.only or CASES)
     for name, (setup, functions, load) in accuracy_cases().items():
         if name in wanted:
-            sweep_accuracy(name, setup, functions, load, args.seeds)
+            record(name, args.seeds, sweep_accuracy(name, setup, functions, load, args.seeds))
     if "regularization" in wanted:
-        sweep_regularization(args.seeds)
+        record("regularization", args.seeds, sweep_regularization(args.seeds))
+    if "sgd" in wanted:
+        record("sgd", args.seeds, sweep_sgd(args.seeds))
 
 
 if __name__ == "__main__":

@@ -491,9 +491,10 @@ def test_hostile_scan_finds_another_students_secret_when_nothing_stops_it(shared
 
 
 def test_judge_command_line_names_no_hidden_test(tmp_path):
-    from autograder.grade.supervisor.runner import _args_file, test_files
+    from autograder.graded_tests import exercise_test_files
+    from autograder.grade.supervisor.runner import _args_file
 
-    files = test_files(GD, ROOT)
+    files = exercise_test_files(GD, ROOT)
     assert any("hidden_tests" in str(f) for f in files)
     args = _args_file(files, tmp_path)
     assert len(args) == 1 and args[0].startswith("@") and "hidden" not in args[0]

@@ -1,5 +1,10 @@
 """Each exercise's spec in one place: its file, functions, graded checks and points.
 
+The exercises are the modules of this package: each ``autograder/specs/<name>.py`` defines
+``EXERCISE`` (an ``Exercise`` named ``<name>``); ``all_exercises()`` finds them and orders
+them by their ``order`` field (modules whose name starts with ``_`` are helpers, not
+exercises). What else an exercise consists of: ``docs/authoring.md``.
+
 Tests mark themselves with ``@graded(exercise, check)``; points, visibility and
 the ``training`` marker come from here, so pytest, the notebooks and the grader
 all read the same numbers.
@@ -14,7 +19,9 @@ holds its visible checks only, and ``points`` still counts the hidden points.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import pkgutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +29,8 @@ from typing import Mapping
 
 from autograder.checks import mistakes
 from autograder.config import HIDDEN_SPECS
+
+HIDDEN_SPECS_NAME = "hidden_tests/hidden_specs.py"   # as messages name it
 
 
 class SpecError(ValueError):
@@ -55,6 +64,7 @@ class Exercise:
     name: str
     title: str
     module: str
+    order: int                       # its place among the exercises (workshop order)
     functions: tuple[str, ...]
     checks: tuple[Check, ...]
     extra: dict = field(default_factory=dict)
@@ -85,6 +95,15 @@ class Exercise:
     def filename(self) -> str:
         return f"{self.module}.py"
 
+    @property
+    def spec_file(self) -> str:
+        """Where the visible spec is, as messages name it."""
+        return spec_file(self.name)
+
+
+def spec_file(name: str) -> str:
+    return f"autograder/specs/{name}.py"
+
 
 _HIDDEN_MODULES: dict[Path, ModuleType | None] = {}
 
@@ -110,6 +129,22 @@ def _read_hidden_module(path: Path) -> ModuleType | None:
     return module
 
 
+def hidden_specs_available(path: Path | None = None) -> bool:
+    """Whether the grader-only hidden specs can be read here."""
+    return _load_hidden_module(path or HIDDEN_SPECS) is not None
+
+
+def forget_hidden_specs() -> None:
+    """Read the hidden specs again at their next use (after a command has changed the file)."""
+    _HIDDEN_MODULES.clear()
+
+
+def hidden_entries(path: Path | None = None) -> dict:
+    """The hidden specs' ``HIDDEN`` table (empty where the file is absent or unreadable)."""
+    module = _load_hidden_module(path or HIDDEN_SPECS)
+    return getattr(module, "HIDDEN", {}) if module is not None else {}
+
+
 def with_hidden(exercise: Exercise, path: Path | None = None) -> Exercise:
     """``exercise`` with its hidden checks and settings merged in, when the hidden specs are readable.
 
@@ -117,33 +152,72 @@ def with_hidden(exercise: Exercise, path: Path | None = None) -> Exercise:
     each hidden check is placed right after the visible check named ``after`` (None: first), so
     check numbers are the same with and without the split.
     """
-    module = _load_hidden_module(path or HIDDEN_SPECS)
-    hidden = getattr(module, "HIDDEN", {}).get(exercise.name) if module is not None else None
+    if not hidden_specs_available(path):
+        return exercise
+    where = f"{HIDDEN_SPECS_NAME}: HIDDEN[{exercise.name!r}]"
+    hidden = hidden_entries(path).get(exercise.name)
     if hidden is None:
+        if exercise.hidden_count or exercise.hidden_points:
+            raise SpecError(f"{exercise.spec_file} declares hidden_count={exercise.hidden_count}, "
+                            f"hidden_points={exercise.hidden_points:g}, but {HIDDEN_SPECS_NAME} has no "
+                            f"HIDDEN[{exercise.name!r}]: add that entry, or set both to 0")
         return exercise
     checks = list(exercise.checks)
     for after, check in hidden.get("checks", []):
         if not check.hidden:
-            raise SpecError(f"{exercise.name}: hidden spec's check {check.name!r} is not marked hidden")
-        position = 0 if after is None else [c.name for c in checks].index(after) + 1
-        checks.insert(position, check)
+            raise SpecError(f"{where}['checks']: the check {check.name!r} is not marked hidden "
+                            f"(give it hidden=True)")
+        names = [c.name for c in checks]
+        if after is not None and after not in names:
+            raise SpecError(f"{where}['checks']: {check.name!r} is to follow {after!r}, which is no check "
+                            f"of {exercise.name} (its checks: {', '.join(names)})")
+        checks.insert(0 if after is None else names.index(after) + 1, check)
     added = [c for c in checks if c.hidden]
-    if len(added) != exercise.hidden_count or abs(sum(c.points for c in added) - exercise.hidden_points) > 1e-9:
-        raise SpecError(f"{exercise.name}: the visible spec declares {exercise.hidden_count} hidden checks worth "
-                        f"{exercise.hidden_points:g} points, the hidden spec has {len(added)} worth "
-                        f"{sum(c.points for c in added):g}")
-    if len({c.name for c in checks}) != len(checks):
-        raise SpecError(f"{exercise.name}: a hidden check has the name of another check")
+    points = sum(c.points for c in added)
+    if len(added) != exercise.hidden_count or abs(points - exercise.hidden_points) > 1e-9:
+        raise SpecError(f"{exercise.spec_file} declares {exercise.hidden_count} hidden checks worth "
+                        f"{exercise.hidden_points:g} points, {where}['checks'] has {len(added)} worth {points:g}: "
+                        f"set hidden_count={len(added)}, hidden_points={points:g} in {exercise.spec_file} "
+                        f"(or change the checks in {HIDDEN_SPECS_NAME})")
+    repeated = sorted({c.name for c in checks if [d.name for d in checks].count(c.name) > 1})
+    if repeated:
+        raise SpecError(f"{where}['checks']: a hidden check has the name of another check of "
+                        f"{exercise.name} ({', '.join(repeated)}): rename it")
     return replace(exercise, checks=tuple(checks), extra={**exercise.extra, **hidden.get("extra", {})},
                    hidden_loaded=True)
 
 
-def all_exercises() -> dict[str, Exercise]:
-    """Every exercise of the kit, by name, in workshop order (hidden checks merged where available)."""
-    from autograder.specs import cifar_cnn, gradient_descent, mnist_cnn, regularization
+def setting_file(exercise: Exercise, key: str) -> str:
+    """The file that sets ``exercise.extra[key]``: the hidden specs for a hidden setting, else the spec."""
+    return HIDDEN_SPECS_NAME if key in hidden_entries().get(exercise.name, {}).get("extra", {}) else exercise.spec_file
 
-    return {e.name: e for e in (regularization.EXERCISE, gradient_descent.EXERCISE, mnist_cnn.EXERCISE,
-                                cifar_cnn.EXERCISE)}
+
+def exercise_modules() -> list[str]:
+    """The names of this package's exercise modules (every module not starting with ``_``)."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def _exercise_of(name: str) -> Exercise:
+    module = importlib.import_module(f"{__name__}.{name}")
+    exercise = getattr(module, "EXERCISE", None)
+    if not isinstance(exercise, Exercise):
+        raise SpecError(f"{spec_file(name)} defines no EXERCISE (an Exercise): every module of autograder/specs/ "
+                        f"is an exercise's spec; a helper module's name starts with '_'")
+    if exercise.name != name:
+        raise SpecError(f"{spec_file(name)}: EXERCISE's name is {exercise.name!r}: set name={name!r} "
+                        f"(an exercise's spec module is named after it)")
+    return exercise
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every exercise of the kit, by name, in the order of their ``order`` field (hidden checks merged
+    where available); a hidden spec for no exercise is an error."""
+    exercises = sorted((_exercise_of(name) for name in exercise_modules()), key=lambda e: (e.order, e.name))
+    unknown = sorted(set(hidden_entries()) - {e.name for e in exercises})
+    if unknown:
+        raise SpecError(f"{HIDDEN_SPECS_NAME}: HIDDEN has entries for no exercise ({', '.join(unknown)}); "
+                        f"the exercises are {', '.join(e.name for e in exercises)} (autograder/specs/)")
+    return {e.name: e for e in exercises}
 
 
 def get_exercise(name: str) -> Exercise:

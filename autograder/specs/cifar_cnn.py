@@ -28,6 +28,7 @@ EXERCISE = with_hidden(Exercise(
     name="cifar_cnn",
     title="4. CIFAR-10: a deeper CNN",
     module="cifar_cnn",
+    order=4,
     functions=("preprocess", "one_hot", "build_cifar_model", "compile_model"),
     checks=(
         Check("preprocess", 1, describe="preprocess gives (N, 32, 32, 3) float32 pixels in [0, 1]",

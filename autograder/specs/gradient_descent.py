@@ -8,6 +8,7 @@ EXERCISE = with_hidden(Exercise(
     name="gradient_descent",
     title="2. Gradient descent on California housing",
     module="gradient_descent",
+    order=2,
     functions=("predict", "mse", "mse_gradients", "gradient_descent", "sample_batch",
                "stochastic_gradient_descent"),
     checks=(

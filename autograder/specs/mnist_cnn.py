@@ -32,6 +32,7 @@ EXERCISE = with_hidden(Exercise(
     name="mnist_cnn",
     title="3. MNIST: dense network and CNN",
     module="mnist_cnn",
+    order=3,
     functions=("preprocess_flat", "preprocess_grid", "one_hot", "build_dense_model", "build_cnn_model",
                "compile_model"),
     checks=(

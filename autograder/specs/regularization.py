@@ -36,6 +36,7 @@ EXERCISE = with_hidden(Exercise(
     name="regularization",
     title="1. Regularization on IMDB",
     module="regularization",
+    order=1,
     functions=("vectorize_sequences", "build_original_model", "build_smaller_model", "build_bigger_model",
                "build_l2_model", "build_l1_model", "build_dropout_model", "compile_model", "best_epoch"),
     checks=(

@@ -46,9 +46,9 @@ from autograder.grade.supervisor.results import Results, TestResult
 from autograder.grade.supervisor.submission import Submission, SubmissionError, read_submission
 from autograder.checks import mistakes
 from autograder.identity import USERS
+from autograder.graded_tests import NO_TEST, Gap, exercise_test_files, home_of
 from autograder.specs import Exercise, all_exercises
 
-GRADER_FAILURE_STATUS = "grader failure"
 TIMEOUT_TEXT = "the grader's time limit for this check was exceeded"
 RESULTS_MARGIN = 30.0   # seconds kept at the end of the run for the supervisor
 
@@ -77,11 +77,6 @@ class UnitOutcome:
     judged: dict | None              # the judge's score JSON, or None when the judge did not finish
     failure: str = ""                # why not (the grader's failure)
     seconds: float = 0.0
-
-
-def test_files(exercise: Exercise, kit_root: Path) -> list[Path]:
-    """The visible and hidden test files of an exercise."""
-    return config.test_files(exercise.module, False, kit_root) + config.test_files(exercise.module, True, kit_root)
 
 
 def _name(exercise: Exercise, index: int, check) -> tuple[str, str]:
@@ -237,7 +232,7 @@ def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options
 
     def one(group: list[Exercise]) -> list[UnitOutcome]:
         started = time.monotonic()
-        files = [f for e in group for f in test_files(e, options.kit_root)]
+        files = [f for e in group for f in exercise_test_files(e, options.kit_root)]
         if not files:
             return [UnitOutcome(e, {"tests": []}) for e in group]
         runs = judge_runs(group, plan, options.training)
@@ -381,7 +376,9 @@ def merge(sub: Submission, exercises: dict[str, Exercise], outcomes: list[UnitOu
             results.tests.append(_entry(sub, exercise, index, check, by_exercise.get(exercise.name),
                                         by_check.get((exercise.name, check.name)), training))
     failures = [f"{o.exercise.title}: {o.failure}" for o in outcomes if o.judged is None]
-    failures += [f"{t.name}: {t.output}" for t in results.tests if t.kind == GRADER_FAILURE_STATUS]
+    not_judged = {o.exercise.name for o in outcomes if o.judged is None}
+    failures += [f"{t.name}: {t.output}" for t in results.tests
+                 if t.failure == mistakes.GRADER_FAILURE and t.exercise not in not_judged]
     if failures:
         results.incomplete = "\n".join(failures)
     return results
@@ -407,12 +404,13 @@ def _entry(sub: Submission, exercise: Exercise, index: int, check, outcome: Unit
     elif outcome is None or outcome.judged is None:
         entry.kind, entry.failure = "not run", mistakes.GRADER_FAILURE
         entry.output = "this check could not be run: grading did not complete (the grader's failure)"
-    elif test is None:
+    elif test is None and check.training and not training:
         entry.kind = "not run"
-        entry.failure = None if check.training and not training else mistakes.GRADER_FAILURE
-        entry.output = ("this check did not run (training checks were skipped in this grading run)"
-                        if check.training and not training else
-                        "this check did not run (the grader has no test for it); it scores 0")
+        entry.output = "this check did not run (training checks were skipped in this grading run)"
+    elif test is None:   # a declared check without a test: the kit's gap, never a score
+        entry.kind, entry.failure = "not run", mistakes.GRADER_FAILURE
+        gap = Gap(exercise, check, home_of(Path(), exercise, check))
+        entry.output = f"this check did not run: {gap.message(Path())}"
     else:
         passed = test.get("status") == "passed"
         entry.status = "passed" if passed else "failed"
@@ -479,8 +477,10 @@ def instructor_log(result: Results) -> str:
     meta = result.metadata
     box = meta.get("box", {}).get("described", "unknown box")
     peak = meta.get("peak_resident_mb")
+    fix = ("add the test named above (then rebuild the Gradescope bundle) and regrade" if NO_TEST in result.incomplete
+           else "give the autograder more memory (the kit grades in 768 MB with half a CPU; pick 1 GB or more if "
+                "this repeats) and regrade this submission")
     return (f"dl3 grader: grading could not complete — no score was recorded.\n"
             f"  cause: {result.incomplete}\n"
             f"  box: {box}; peak resident memory of the run: {peak} MB\n"
-            f"  fix: give the autograder more memory (the kit grades in 768 MB with half a CPU; "
-            f"pick 1 GB or more if this repeats) and regrade this submission")
+            f"  fix: {fix}")
