@@ -32,6 +32,7 @@ from autograder.grade.models import apply_compile_config, rebuild_model
 from autograder.grade.privileges import give_to, sandbox_user
 from autograder.grade.processes import harden_judge, kill_descendants
 from autograder.memory_hooks import release_memory
+from autograder.tensorflow_logs import strip_tensorflow_logs
 from autograder.grade.worker_process import Meter, Overrun, Worker, WorkerDied
 
 START_TIMEOUT = 300.0   # wall seconds for the worker's interpreter to start (before the student's import)
@@ -130,6 +131,7 @@ def _exception_class(name: str) -> type:
 
 
 def output_note(output: str) -> str:
+    output = strip_tensorflow_logs(output)
     if not output.strip():
         return ""
     return "\n  your code printed (shown as printed, it is not the grader's output):\n" + \
