@@ -501,14 +501,8 @@ def convert_cells(cells: list[dict]) -> Conversion:
 
 def convert_notebook(path: Path) -> Conversion:
     """The graded module of the notebook at ``path``, and what is left out."""
+    cells = read_cells(path)
     try:
-        return convert_cells(read_cells(path))
+        return convert_cells(cells)
     except NotebookError as exc:
-        if str(exc).startswith(Path(path).name):
-            raise
         raise NotebookError(f"{Path(path).name}: {exc}") from None
-
-
-def notebook_to_module(path: Path) -> str:
-    """The Python source of the exercise module held in the notebook at ``path``."""
-    return convert_notebook(path).source
