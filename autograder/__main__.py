@@ -63,6 +63,10 @@ def cmd_pack(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve()
     for choice in chosen:
         print(f"packed {choice.path.resolve().relative_to(root)}")
+        for line in ([choice.reason] if choice.reason else []) + [f"note: {n}" for n in choice.notes]:
+            print(f"  {line}")
+        for warning in choice.undefined:
+            print(f"  warning: {warning}")
         for name in choice.unimplemented:
             print(f"  warning: `{name}` in {choice.path.name} still raises NotImplementedError (0 points)")
     print(f"wrote {args.out}: hand in this file")

@@ -5,7 +5,8 @@ exercise; the code of the exercise comes from the solution module, never retyped
 Lines starting with ``%%`` in a narrative start a new cell:
 
 ``%% markdown``          text (the default at the top of the file)
-``%% code``              a demonstration cell: runs, is not graded, is not part of the module
+``%% code``              a demonstration cell: runs in the notebook; at grading only its imports
+                         and definitions count (``autograder.notebooks``)
 ``%% module``            the solution module's provided parts: docstring, imports, helpers
 ``%% function NAME``     the exercise function NAME, with its solution region (an nbgrader
                          solution cell)

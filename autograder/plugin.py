@@ -37,6 +37,7 @@ from autograder.datasets import DatasetNotFoundError
 from autograder import config as kit
 from autograder.graded_tests import HIDDEN_DIR, VISIBLE_DIR, untested_checks, visible_test_file
 from autograder.specs import HIDDEN_SPECS_NAME, Check, Exercise, SpecError, all_exercises, get_exercise
+from autograder.tensorflow_logs import strip_tensorflow_logs
 
 # A plugin object with this attribute set (see autograder.notebook_checks) supplies
 # the submission modules itself through its module_for(name), e.g. from a notebook.
@@ -356,12 +357,26 @@ def missing_data_errors(excinfo: pytest.ExceptionInfo | None) -> list[str]:
             if isinstance(e, DatasetNotFoundError)] if excinfo is not None else []
 
 
+def _strip_captured_tensorflow_logs(report: pytest.TestReport) -> None:
+    """The test's captured output without TensorFlow's log lines (a section left empty goes)."""
+    def kept(sections: list[tuple]) -> list[tuple]:
+        cleaned = [(title, strip_tensorflow_logs(text), *rest) for title, text, *rest in sections]
+        return [s for s in cleaned if s[1].strip() or not s[0].startswith("Captured")]
+
+    report.sections = kept(report.sections)
+    if isinstance(getattr(report.longrepr, "sections", None), list):
+        report.longrepr.sections[:] = kept(report.longrepr.sections)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     info = _graded_info(item)
-    if info is None or report.when == "teardown":
+    if info is None:
+        return
+    _strip_captured_tensorflow_logs(report)
+    if report.when == "teardown":
         return
     exercise, check = info
     results = item.config.stash[_RESULTS]

@@ -3,6 +3,7 @@ round trip through generate_assignment → autograde → generate_feedback → e
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -15,7 +16,7 @@ import pytest
 
 from autograder import nbsource
 from autograder.nbsource import BEGIN_HIDDEN, NarrativeError, build_notebook
-from autograder.notebooks import notebook_to_module
+from autograder.notebooks import convert_cells, is_module_cell
 from autograder.specs import all_exercises, get_exercise
 from tests.conftest import ROOT
 
@@ -67,11 +68,16 @@ def test_every_exercise_has_a_notebook_whose_points_match_the_spec():
         assert points == {c.name: c.points for c in exercise.checks}
 
 
-def test_notebook_module_is_the_solution_module():
+def test_notebook_module_is_the_solution_module_and_the_demonstrations_definitions():
+    """The exercise cells give the solution module; the demonstration cells add imports and defs only."""
     for exercise in all_exercises().values():
-        module = notebook_to_module(ROOT / "source" / ASSIGNMENT / f"{exercise.module}.ipynb")
+        cells = read(ROOT / "source" / ASSIGNMENT / f"{exercise.module}.ipynb")["cells"]
         solution = (ROOT / "solutions" / exercise.filename).read_text()
-        assert module.split() == solution.split()
+        assert convert_cells([c for c in cells if is_module_cell(c)]).source.split() == solution.split()
+        graded = ast.parse(convert_cells(cells).source).body
+        added = graded[len(ast.parse(solution).body):]
+        assert all(isinstance(s, (ast.Import, ast.ImportFrom, ast.FunctionDef)) for s in added), exercise.module
+        assert not any("matplotlib" in ast.dump(s) or "sklearn" in ast.dump(s) for s in added), exercise.module
 
 
 def test_narrative_must_place_every_function_and_check_once():
@@ -205,6 +211,7 @@ def test_solution_notebooks_run_top_to_bottom(graded_course):
         printed = "".join("".join(o.get("text", "")) for o in outputs)
         for check in exercise.checks:
             assert f"✓ {check.name} passed" in printed
+        assert "np.float" not in printed and "cuInit" not in printed, f"{exercise.module} prints noise"
         figures = [o for o in outputs if "image/png" in o.get("data", {})]
         plots = "plt." in (ROOT / "narrative" / f"{exercise.module}.md").read_text()
         assert figures or not plots, f"{exercise.module}: its narrative plots, its notebook shows no figure"

@@ -134,3 +134,35 @@ def test_quick():
 ''')
     result = pytester.runpytest_inprocess("-p", "autograder.plugin", "-m", "not training")
     result.assert_outcomes(passed=1, deselected=1)
+
+
+CUINIT = ("E0000 00:00:1796352166.171124    7579 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
+          "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)")
+
+
+def test_failed_checks_show_what_the_code_printed_but_not_tensorflows_log_lines(course):
+    noise = CUINIT.replace("cuInit", 'cu" "Init')   # the test's source, shown in its traceback, is not noise
+    course.makepyfile(test_noise=f'''
+import os
+from autograder.checks import expect_equal
+from autograder.plugin import graded
+
+NOISE = "{noise}\\n".encode()
+
+@graded("gradient_descent", "predict_values")   # a failure the kit words
+def test_known(submission):
+    os.write(2, NOISE)
+    expect_equal(submission.predict(1, 1, 1), 3, "predict(1, 1, 1)")
+
+@graded("gradient_descent", "mse_value")        # an exception escaping the test
+def test_unexplained(submission):
+    os.write(2, NOISE + b"my own stderr line\\n")
+    raise KeyError("boom")
+''')
+    result = run(course, "test_noise.py", "--score-json", "score.json")
+    result.assert_outcomes(failed=2)
+    result.stdout.no_fnmatch_line("*cuInit*")
+    result.stdout.fnmatch_lines(["*Captured stderr call*", "my own stderr line"])
+    assert result.stdout.str().count("Captured stderr call") == 1   # the known failure's section was only noise
+    messages = [t["message"] for t in json.loads((course.path / "score.json").read_text())["tests"]]
+    assert not any("cuInit" in m for m in messages) and "my own stderr line" in messages[1]

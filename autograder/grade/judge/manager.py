@@ -33,6 +33,7 @@ from autograder.grade.isolation.privileges import give_to, sandbox_user
 from autograder.grade.processes import harden_judge, kill_descendants
 from autograder.memory_hooks import release_memory
 from autograder.grade.judge.student_process import Meter, Overrun, StudentProcess, StudentProcessDied
+from autograder.tensorflow_logs import strip_tensorflow_logs
 
 START_TIMEOUT = 300.0   # wall seconds for the student process's interpreter to start (before the student's import)
 
@@ -130,6 +131,7 @@ def _exception_class(name: str) -> type:
 
 
 def output_note(output: str) -> str:
+    output = strip_tensorflow_logs(output)
     if not output.strip():
         return ""
     return "\n  your code printed (shown as printed, it is not the grader's output):\n" + \

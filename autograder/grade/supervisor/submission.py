@@ -1,7 +1,8 @@
 """Find the exercise files in a submission: a directory or a ``.zip``, searched to any depth.
 
 Only ``<module>.py`` and ``<module>.ipynb`` of the kit's exercises are taken (a notebook
-is converted with ``autograder.notebooks.notebook_to_module``); everything else —
+is converted with ``autograder.notebooks.convert_notebook``, and the notes say which of its
+cells were not graded); everything else —
 ``conftest.py``, ``pytest.ini``, ``sitecustomize.py``, other modules, symlinks — is
 ignored. Nothing is extracted: files are read one by one with a size cap.
 """
@@ -15,7 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from autograder.notebooks import NotebookError, notebook_to_module
+from autograder.notebooks import NotebookError, convert_notebook
 from autograder.specs import all_exercises
 
 MAX_FILE_BYTES = 20 * 2**20
@@ -34,6 +35,7 @@ class Part:
     origin: str = ""            # where it was found, relative to the submission
     source: bytes | None = None
     problem: str | None = None  # set when the part was found but cannot be graded
+    notes: list[str] = field(default_factory=list)   # a notebook's cells that were not graded
 
 
 @dataclass
@@ -65,9 +67,10 @@ def _convert(module: str, origin: str, data: bytes) -> Part:
         path = Path(tmp) / f"{module}.ipynb"
         path.write_bytes(data)
         try:
-            return Part(module, origin, source=notebook_to_module(path).encode("utf-8"))
+            conversion = convert_notebook(path)
         except NotebookError as exc:
             return Part(module, origin, problem=f"{origin} could not be graded: {exc}")
+    return Part(module, origin, source=conversion.source.encode("utf-8"), notes=conversion.notes(origin))
 
 
 def _too_big(module: str, origin: str, size: int) -> Part:
@@ -76,7 +79,12 @@ def _too_big(module: str, origin: str, size: int) -> Part:
 
 def read_submission(path: Path) -> Submission:
     """The exercise files in ``path`` (a directory, a ``.zip`` or a single exercise file)."""
-    path = Path(path)
+    sub = _read(Path(path))
+    sub.notes += [note for part in sub.parts.values() for note in part.notes]
+    return sub
+
+
+def _read(path: Path) -> Submission:
     modules = {e.module for e in all_exercises().values()}
     if not os.path.lexists(path):
         raise SubmissionError(f"{path}: no such file or directory")
