@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autograder.identity import people_of
 from autograder.report.table import (CRASH, NOT_IMPLEMENTED, NOT_SUBMITTED, TIME_LIMIT, WRONG_ANSWER, ClassTable,
-                                     GraderFailure, Row, Submission)
+                                     IncompleteGrading, Row, GradingRecord)
 
 RESULTS = "results.json"
 META = "meta.json"
@@ -27,13 +27,13 @@ def is_batch_output(path: Path) -> bool:
 
 
 def read_batch(out: Path) -> ClassTable:
-    """Every student of ``out`` as rows; an unfinished or unreadable grading as a ``GraderFailure``."""
+    """Every student of ``out`` as rows; an unfinished or unreadable grading as an ``IncompleteGrading``."""
     table = ClassTable("grade-batch")
     for meta_path in sorted(out.glob(f"*/{META}")):
         student = meta_path.parent.name
         meta = _read_json(meta_path) or {}
         results = _read_json(meta_path.parent / RESULTS)
-        table.submissions[student] = Submission(student, str(meta.get("digest", "")), meta.get("graded_at"),
+        table.submissions[student] = GradingRecord(student, str(meta.get("digest", "")), meta.get("graded_at"),
                                                 people_of(results))
         status = meta.get("status", "unreadable meta.json")
         if status == "graded" and isinstance(results, dict) and isinstance(results.get("tests"), list):
@@ -41,7 +41,7 @@ def read_batch(out: Path) -> ClassTable:
         else:
             detail = meta.get("detail") or ("results.json is unreadable" if results is None
                                             else str(results.get("output", ""))[:300])
-            table.failures.append(GraderFailure(student, None, "grader-error" if status == "graded" else status,
+            table.failures.append(IncompleteGrading(student, None, "grader-error" if status == "graded" else status,
                                                 detail))
     return table
 

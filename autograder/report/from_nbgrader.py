@@ -9,7 +9,7 @@ mistake (``autograder.notebook_checks``). A grade id maps to its check through
 - a notebook the student did not hand in: its checks are ``not_submitted`` (0 points);
 - who: the gradebook's student (id, name, email); late penalties: nbgrader's, per notebook;
 - a handed-in notebook with no autograded copy, a check cell that did not execute, or a
-  grade nbgrader did not set: a ``GraderFailure`` for that part.
+  grade nbgrader did not set: an ``IncompleteGrading`` for that part.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from autograder.identity import Person
-from autograder.report.table import CRASH, NOT_SUBMITTED, ClassTable, GraderFailure, Row, Submission
+from autograder.report.table import CRASH, NOT_SUBMITTED, ClassTable, IncompleteGrading, Row, GradingRecord
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -67,7 +67,7 @@ def read_submission(course: Path, assignment: str, submission, table: ClassTable
     by_module = {e.module: e for e in all_exercises().values()}
     submitted = course / "submitted" / student / assignment
     autograded = course / "autograded" / student / assignment
-    table.submissions[student] = Submission(student, _digest(submitted), _graded_at(autograded),
+    table.submissions[student] = GradingRecord(student, _digest(submitted), _graded_at(autograded),
                                             (_person(submission.student),), _late_penalties(submission, by_module))
     for notebook in sorted(submission.notebooks, key=lambda n: n.name):
         exercise = by_module.get(notebook.name)
@@ -80,13 +80,13 @@ def read_submission(course: Path, assignment: str, submission, table: ClassTable
             continue
         cells = _cells_by_grade_id(autograded / f"{notebook.name}.ipynb")
         if cells is None:
-            table.failures.append(GraderFailure(student, exercise.name, "not autograded",
+            table.failures.append(IncompleteGrading(student, exercise.name, "not autograded",
                                                 f"autograded/{student}/{assignment}/{notebook.name}.ipynb is "
                                                 "missing or unreadable"))
             continue
         rows, why = _notebook_rows(student, exercise, grades, cells)
         if why:
-            table.failures.append(GraderFailure(student, exercise.name, "not executed", why))
+            table.failures.append(IncompleteGrading(student, exercise.name, "not executed", why))
         else:
             table.rows += rows
 

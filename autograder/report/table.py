@@ -4,7 +4,7 @@ Both readers (``from_batch``: a ``grade-batch`` output directory; ``from_nbgrade
 nbgrader course after ``nbgrader autograde``) produce a ``ClassTable``; every later step
 (anonymising, figures, changes, the page) reads only this table.
 
-A grading that did not complete is not a score: it becomes a ``GraderFailure`` (listed
+A grading that did not complete is not a score: it becomes an ``IncompleteGrading`` (listed
 apart) and its rows are left out of the table, so no distribution counts it.
 """
 
@@ -19,7 +19,7 @@ from autograder.identity import Person
 # Failure kinds (one per failed check; None for a passed check), as the results formats spell them.
 KINDS = tuple(KIND_WORDS)
 __all__ = ["CRASH", "GRADER_FAILURE", "KINDS", "KIND_WORDS", "NOT_IMPLEMENTED", "NOT_SUBMITTED", "TIME_LIMIT",
-           "WRONG_ANSWER", "Row", "GraderFailure", "Submission", "ClassTable", "drop_failed"]
+           "WRONG_ANSWER", "Row", "IncompleteGrading", "GradingRecord", "ClassTable", "drop_failed"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Row:
 
 
 @dataclass(frozen=True)
-class GraderFailure:
+class IncompleteGrading:
     """A grading that did not complete: the student's whole submission (``exercise`` None) or one part."""
 
     student: str
@@ -49,7 +49,7 @@ class GraderFailure:
 
 
 @dataclass(frozen=True)
-class Submission:
+class GradingRecord:
     """What identifies one grading of a student's hand-in (``--previous`` compares these), and who handed it in."""
 
     student: str
@@ -61,12 +61,12 @@ class Submission:
 
 @dataclass
 class ClassTable:
-    """Rows of the graded checks, grader failures apart, one ``Submission`` per student."""
+    """Rows of the graded checks, grader failures apart, one ``GradingRecord`` per student."""
 
     source: str                                   # "grade-batch" or "nbgrader"
     rows: list[Row] = field(default_factory=list)
-    failures: list[GraderFailure] = field(default_factory=list)
-    submissions: dict[str, Submission] = field(default_factory=dict)
+    failures: list[IncompleteGrading] = field(default_factory=list)
+    submissions: dict[str, GradingRecord] = field(default_factory=dict)
 
     @property
     def students(self) -> list[str]:
@@ -77,13 +77,13 @@ class ClassTable:
 def drop_failed(table: ClassTable) -> ClassTable:
     """The table without the rows of any (student, exercise) whose grading did not complete.
 
-    A row of kind ``grader_failure`` turns its part into a ``GraderFailure`` too.
+    A row of kind ``grader_failure`` turns its part into an ``IncompleteGrading`` too.
     """
     failures = list(table.failures)
     for row in table.rows:
         if row.failure == GRADER_FAILURE and not any(
                 f.student == row.student and f.exercise in (None, row.exercise) for f in failures):
-            failures.append(GraderFailure(row.student, row.exercise, "grader-error",
+            failures.append(IncompleteGrading(row.student, row.exercise, "grader-error",
                                           (row.message.strip().splitlines() or [""])[0][:300]))
     whole = {f.student for f in failures if f.exercise is None}
     parts = {(f.student, f.exercise) for f in failures if f.exercise is not None}

@@ -43,7 +43,7 @@ from autograder.grade.limits import Limits, load_unit_seconds
 from autograder.grade.isolation.privileges import IsolationError, isolated_run, isolation_warnings
 from autograder.grade.processes import anon_mb, harden_judge, kill_descendants, tree_pids
 from autograder.grade.supervisor.results import Results, TestResult
-from autograder.grade.supervisor.submission import Submission, SubmissionError, read_submission
+from autograder.grade.supervisor.submission import SubmittedFiles, SubmissionError, read_submission
 from autograder.checks import mistakes
 from autograder.identity import USERS
 from autograder.graded_tests import NO_TEST, Gap, exercise_test_files, home_of
@@ -311,7 +311,7 @@ def grade(path: Path, options: Options) -> Results:
     return results
 
 
-def _grade_isolated(sub: Submission, exercises: dict[str, Exercise], options: Options, limits: Limits,
+def _grade_isolated(sub: SubmittedFiles, exercises: dict[str, Exercise], options: Options, limits: Limits,
                     plan: Plan) -> tuple[Results, "PeakSampler", list[UnitOutcome]]:
     """Grade ``sub`` with the run's isolation in force (``limits.user``: its sandbox user)."""
     scratch = Path(tempfile.mkdtemp(prefix="dl3-grade-"))
@@ -357,7 +357,7 @@ def _metadata(box: Box, plan: Plan, limits: Limits, peak_mb: float, outcomes: li
     }
 
 
-def merge(sub: Submission, exercises: dict[str, Exercise], outcomes: list[UnitOutcome],
+def merge(sub: SubmittedFiles, exercises: dict[str, Exercise], outcomes: list[UnitOutcome],
           training: bool = True) -> Results:
     """Every check of every exercise gets an entry; a grader failure anywhere makes the run incomplete."""
     results = Results(notes=list(sub.notes))
@@ -384,7 +384,7 @@ def merge(sub: Submission, exercises: dict[str, Exercise], outcomes: list[UnitOu
     return results
 
 
-def _entry(sub: Submission, exercise: Exercise, index: int, check, outcome: UnitOutcome | None,
+def _entry(sub: SubmittedFiles, exercise: Exercise, index: int, check, outcome: UnitOutcome | None,
            test: dict | None, training: bool) -> TestResult:
     name, number = _name(exercise, index, check)
     entry = TestResult(exercise=exercise.name, check=check.name, name=name, number=number, score=0.0,

@@ -39,7 +39,9 @@ class Part:
 
 
 @dataclass
-class Submission:
+class SubmittedFiles:
+    """The exercise files found in a submission (the supervisor's view; the class report has its ``GradingRecord``)."""
+
     parts: dict[str, Part] = field(default_factory=dict)   # by module name; absent parts are missing
     notes: list[str] = field(default_factory=list)
     problem: str | None = None                              # the whole submission is unreadable
@@ -77,14 +79,14 @@ def _too_big(module: str, origin: str, size: int) -> Part:
     return Part(module, origin, problem=f"{origin} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}")
 
 
-def read_submission(path: Path) -> Submission:
+def read_submission(path: Path) -> SubmittedFiles:
     """The exercise files in ``path`` (a directory, a ``.zip`` or a single exercise file)."""
     sub = _read(Path(path))
     sub.notes += [note for part in sub.parts.values() for note in part.notes]
     return sub
 
 
-def _read(path: Path) -> Submission:
+def _read(path: Path) -> SubmittedFiles:
     modules = {e.module for e in all_exercises().values()}
     if not os.path.lexists(path):
         raise SubmissionError(f"{path}: no such file or directory")
@@ -100,7 +102,7 @@ def _read(path: Path) -> Submission:
                           f"({', '.join(sorted(m + '.py' for m in modules))})")
 
 
-def _from_directory(root: Path, modules: set[str]) -> Submission:
+def _from_directory(root: Path, modules: set[str]) -> SubmittedFiles:
     files: dict[str, Path] = {}
     try:
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise):
@@ -133,8 +135,8 @@ def _raise(exc: OSError) -> None:
     raise exc
 
 
-def _from_files(files: dict[str, Path], modules: set[str]) -> Submission:
-    sub = Submission()
+def _from_files(files: dict[str, Path], modules: set[str]) -> SubmittedFiles:
+    sub = SubmittedFiles()
     for module, paths in _candidates(list(files), modules).items():
         origin = paths[0]
         full = files[origin]
@@ -156,14 +158,14 @@ def _from_files(files: dict[str, Path], modules: set[str]) -> Submission:
     return sub
 
 
-def _from_zip(path: Path, modules: set[str]) -> Submission:
+def _from_zip(path: Path, modules: set[str]) -> SubmittedFiles:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        return Submission(problem=f"the submission {path.name} is not a readable zip file ({exc})")
+        return SubmittedFiles(problem=f"the submission {path.name} is not a readable zip file ({exc})")
     except OSError as exc:
         raise SubmissionError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    sub = Submission()
+    sub = SubmittedFiles()
     with archive:
         infos = {}
         for info in archive.infolist():
