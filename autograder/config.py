@@ -15,6 +15,7 @@ Environment variables (each name is spelled here only):
 | ``DL3_GRADE_ARGS`` | Gradescope's ``run_autograder`` | extra ``grade`` options (shell only) |
 | ``DL3_ALLOW_SAME_USER`` | grader (``privileges.py``) | ``1``: a non-root grader grades anyway, student code as itself (``--allow-same-user``) |
 | ``DL3_SANDBOX_STATE`` | grader (``users.py``) | where the sandbox users' locks and the managed Python live (default ``/var/lib/dl3-sandbox``) |
+| ``DL3_SUPERVISOR_PID`` | judge (``judge/lifetime.py``) | the ``grade`` process that started it: the judge ends when it does (the grader sets it) |
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ GRADE_ARGS_ENV = "DL3_GRADE_ARGS"
 LEAN_KERAS_ENV = "DL3_LEAN_KERAS"
 ALLOW_SAME_USER_ENV = "DL3_ALLOW_SAME_USER"
 SANDBOX_STATE_ENV = "DL3_SANDBOX_STATE"
+SUPERVISOR_PID_ENV = "DL3_SUPERVISOR_PID"
 
 
 def kit_dir(name: str, root: Path | None = None) -> Path:
