@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import psutil
 import pytest
 
 from autograder import batch
+from autograder.grade.scratch import owned_dir, remove_stale
 from autograder.grade.supervisor.results import INCOMPLETE, validate_gradescope
 from tests.conftest import ROOT, run_kit
 from tests.stopping import grading_temp_dir, made_by_gradings, mid_grading, slow_submission, survivors, tree
@@ -131,3 +133,79 @@ def test_a_stopped_batch_stops_the_gradings_of_its_dask_tasks(tmp_path, temp_dir
         assert survivors(seen) == []
         assert made_by_gradings(temp_dir) == []
     assert not (tmp_path / "out" / "a-slow").exists() and not (tmp_path / "out" / "b-slow").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare(1)")
+def test_a_completed_grading_leaves_nothing_on_the_machine(tmp_path, temp_dir):
+    """A grading that completes leaves no process, and nothing in the temporary directory or /dev/shm.
+
+    The grading runs with a /dev/shm of its own (an empty tmpfs), so what is in it afterwards is the
+    grading's; Keras runs in a judge and in a student process (regularization, without training).
+    """
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for module in ("gradient_descent", "regularization"):
+        (sub / f"{module}.py").write_text((ROOT / "solutions" / f"{module}.py").read_text())
+    results = tmp_path / "results.json"
+    script = ('mount -t tmpfs -o size=64m tmpfs /dev/shm && "$@"; status=$?; '
+              'echo "left in /dev/shm: [$(ls -A /dev/shm)]"; exit $status')
+    done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                           sys.executable, "-m", "autograder", "grade", str(sub), "--results", str(results),
+                           "--no-training", "--quiet", *ARGS],
+                          cwd=ROOT, env={**os.environ, "TMPDIR": str(temp_dir)}, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "left in /dev/shm: []" in done.stdout
+    assert list(temp_dir.iterdir()) == []
+    assert json.loads(results.read_text())["score"] > 0
+    # every process of the grading ran in the temporary directory or named the submission
+    assert [p.pid for p in psutil.process_iter(["cmdline", "cwd"])
+            if str(temp_dir) in (p.info["cwd"] or "") + " ".join(p.info["cmdline"] or [])
+            or str(sub) in " ".join(p.info["cmdline"] or [])] == []
+
+
+def test_the_sweep_removes_only_folders_whose_owner_is_gone(temp_dir):
+    made = subprocess.run([sys.executable, "-c", "import os\nfrom autograder.grade.scratch import owned_dir\n"
+                           f"with owned_dir('dl3-grade-', parent={str(temp_dir)!r}) as path:\n"
+                           "    print(path)\n    os._exit(0)\n"],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    dead = Path(made.stdout.strip())                       # its maker died without removing it
+    foreign = temp_dir / "dl3-not-a-grading"               # no owner file: not the kit's
+    foreign.mkdir()
+    with owned_dir("dl3-grade-", parent=temp_dir) as live, owned_dir("dl3-kept-", keep=True, parent=temp_dir) as kept:
+        assert dead.is_dir() and remove_stale(temp_dir) == [dead]
+        assert live.is_dir() and kept.is_dir() and foreign.is_dir()
+    assert not live.exists() and kept.is_dir()
+    assert remove_stale(temp_dir) == [] and kept.is_dir()   # kept on purpose: the sweep leaves it
+
+
+STOP_IN_A_CHILD = """
+import os, signal
+from autograder.grade.processes import StopSwitch, Stopped, stop_on_signals
+ended = []
+switch = StopSwitch()
+switch.on_stop(lambda: ended.append("ended"))
+with stop_on_signals(switch):
+    try:
+        with switch.deferred():
+            os.kill(os.getpid(), signal.SIGHUP)
+            os.kill(os.getpid(), signal.SIGTERM)   # a second signal changes nothing
+            ended.append("wrote")                  # the deferred stretch runs to its end
+    except Stopped as stop:
+        ended.append(signal.Signals(stop.signum).name)
+    switch.hold()
+    os.kill(os.getpid(), signal.SIGINT)            # held: nothing more is raised
+try:
+    with switch.starting():
+        ended.append("started")
+except Stopped:
+    ended.append("nothing starts")
+print(ended)
+"""
+
+
+def test_a_stop_switch_ends_once_defers_a_stretch_and_lets_nothing_start():
+    done = subprocess.run([sys.executable, "-c", STOP_IN_A_CHILD], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['ended', 'wrote', 'SIGHUP', 'nothing starts']"

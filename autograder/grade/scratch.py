@@ -41,10 +41,11 @@ def remove_tree(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def owned_dir(prefix: str, mode: int = 0o700, keep: bool = False) -> Iterator[Path]:
-    """A new folder ``<tmp>/<prefix>XXXX`` owned by this process while the block runs; removed after it
-    (unless ``keep``). The owner file appears only once locked, so a sweep never takes a folder being made."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+def owned_dir(prefix: str, mode: int = 0o700, keep: bool = False, parent: Path | None = None) -> Iterator[Path]:
+    """A new folder ``<parent>/<prefix>XXXX`` (default: in the temporary directory) owned by this process while
+    the block runs; removed after it (unless ``keep``). The owner file appears only once locked, so a sweep never
+    takes a folder being made."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     os.chmod(path, mode)
     lock = open(path / f"{OWNER}.new", "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -53,7 +54,9 @@ def owned_dir(prefix: str, mode: int = 0o700, keep: bool = False) -> Iterator[Pa
         yield path
     finally:
         try:
-            if not keep:
+            if keep:   # kept on purpose (debugging): no longer a folder the sweep may take
+                (path / OWNER).unlink(missing_ok=True)
+            else:
                 remove_tree(path)
         finally:
             lock.close()

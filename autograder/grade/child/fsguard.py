@@ -10,9 +10,9 @@ directories, the Python it runs (prefix and packages), the data directory and it
 import root, and writes only its scratch directory, a few device files (``/dev/null``, ...)
 and the temporary directories that are its own (``enter.py``); the shared ``/tmp``,
 ``/var/tmp`` and ``/dev/shm``, and terminals, it can neither read nor write. Of ``/proc`` it
-sees its own process and the machine-wide figures, never other processes' command lines. Everything else — the kit's hidden
-tests and solutions, other submissions, results files — cannot be opened whatever its
-permissions say. Where the kernel's Landlock ABI allows it, the same rule set also denies
+sees its own process and the machine-wide figures, never other processes' command lines.
+Everything else — the kit's hidden tests and solutions, other submissions, results files —
+cannot be opened whatever its permissions say. Where the kernel's Landlock ABI allows it, the same rule set also denies
 TCP bind/connect (ABI 4) and scopes signals and abstract Unix sockets to the process's
 own descendants (ABI 6): it cannot signal the grader's processes even under the same uid.
 

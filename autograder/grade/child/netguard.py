@@ -1,4 +1,4 @@
-"""No network (nor System V IPC) for a student's process: a seccomp filter the sandboxed student process installs on itself.
+"""No network (nor System V IPC) for a student's process: a seccomp filter the student process puts on itself.
 
 Self-contained on purpose (standard library only, no kit imports, every private name
 prefixed ``_netguard_``): the student process runs from source text, and this file's text is
