@@ -45,7 +45,8 @@ def _enter_call(result, what):
 
 
 def _enter_beneath(path, folder):
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
+    """Strictly beneath: a whole temporary directory is never bound back over its private tmpfs."""
+    return path.startswith(folder.rstrip("/") + "/")
 
 
 def _enter_bind_back(libc, path, fd, read_only):

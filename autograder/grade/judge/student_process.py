@@ -2,7 +2,10 @@
 
 The child is a fresh interpreter (``python -I``: no site or environment hooks) in its own
 session, whose cwd is a scratch directory and whose import path holds only the student's
-exercise files and the student-facing ``autograder`` package. Address-space, CPU,
+exercise files and the student-facing ``autograder`` package. It starts as the judge's user,
+enters temporary directories of its own and takes on the sandbox user itself
+(``child/enter.py``), and dies with the judge's thread that started it. Its exit is noticed
+at once, whatever its own children still hold open. Address-space, CPU,
 file-size and core limits are set before the student's module is imported; its
 stdout/stderr go to a pipe the judge drains and truncates. The judge and the child talk
 over two other pipes (``codec.py``'s framing), never stdout.
@@ -101,8 +104,6 @@ class StudentProcess:
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
-        # The child starts as the judge's user and takes on the sandbox user itself, after entering
-        # its own temporary space (child/enter.py); it dies with the thread that starts it.
         source = child_program(memory_bytes=limits.address_space_mb * 2**20, cpu_seconds=int(limits.cpu_seconds),
                                file_bytes=limits.file_mb * 2**20, temp_mb=limits.temp_mb,
                                user=(user.pw_uid, user.pw_gid) if user else None, parent=os.getpid())
