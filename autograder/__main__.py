@@ -160,6 +160,10 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
         return 2
     print(f"graded {summary.graded}, skipped {summary.skipped} (already graded), failed {summary.failed} "
           f"in {summary.seconds:.1f} s; gradebook: {summary.gradebook}")
+    if summary.stopped:
+        print(f"stopped by {summary.stopped}: the results written so far are kept; run the same command again "
+              f"to grade the rest", file=sys.stderr)
+        return 3
     return 0
 
 

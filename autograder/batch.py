@@ -12,6 +12,11 @@ Nothing is lost:
 - a rerun skips students whose submission digest matches their ``meta.json`` (unless
   ``force``) and regrades those whose submission changed;
 - killing the batch loses at most the submissions in flight;
+- SIGTERM, SIGINT or SIGHUP stops it cleanly: each grading in flight is sent SIGTERM (so
+  it ends its own processes and folders), nothing more starts, every result already
+  written stays, and the command exits 3; its rerun grades the rest. A Dask task learns of
+  the stop through a Dask ``Event`` of the batch's own (Dask's ``cancel()`` does not stop a
+  running task) and stops its grading the same way;
 - a submission that hangs or crashes its grader costs that submission only
   (``status`` says which).
 
@@ -21,6 +26,7 @@ student, so it always agrees with them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -29,8 +35,8 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +44,8 @@ from typing import Callable, Iterable
 
 from autograder import identity
 from autograder.config import BATCH_TIMEOUT_S, KIT_ROOT
+from autograder.grade.processes import StopSwitch, Stopped, signal_name, stop_on_signals
+from autograder.grade.scratch import owned_dir, remove_stale
 from autograder.grade.supervisor.results import INCOMPLETE, write_atomically
 from autograder.identity import USERS
 from autograder.specs import all_exercises
@@ -45,6 +53,9 @@ from autograder.specs import all_exercises
 RESULTS = "results.json"
 META = "meta.json"
 GRADEBOOK = "gradebook.csv"
+STOPPED = "stopped"        # the status of a grading the batch's stop ended: never recorded
+POLL_SECONDS = 1.0         # how often a grading's waiter looks at the clock and at the batch's stop
+STOP_GRACE_SECONDS = 15.0  # a stopped grading's time to end its processes and write "could not complete"
 
 
 class BatchError(Exception):
@@ -62,7 +73,7 @@ class Task:
 class Outcome:
     student: str
     digest: str
-    status: str  # graded, grader-error, timeout
+    status: str  # graded, grader-error, timeout (or STOPPED, never recorded)
     seconds: float
     results: dict | None
     detail: str = ""
@@ -129,28 +140,32 @@ def already_graded(out: Path, task: Task) -> bool:
 
 
 def grade_one(student: str, submission: str, digest: str, timeout: float, kit_root: str = str(KIT_ROOT),
-              box_memory_mb: int | None = None) -> Outcome:
+              box_memory_mb: int | None = None, stopped: Callable[[], bool] | None = None) -> Outcome:
     """Grade one submission with ``python -m autograder grade`` in a fresh process group.
 
     ``box_memory_mb``: this grading's share of the host when several run at once (it then
-    grades its modules one at a time and plans its memory from the share).
+    grades its modules one at a time and plans its memory from the share). ``stopped``: whether
+    the batch was stopped; then the grading is sent SIGTERM and its outcome is ``STOPPED``.
     """
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="dl3-batch-") as tmp:
-        results_path = Path(tmp) / RESULTS
+    with owned_dir("dl3-batch-") as tmp:
+        results_path = tmp / RESULTS
         command = [sys.executable, "-m", "autograder", "grade", submission, "--results", str(results_path),
                    "--student", student]
         if box_memory_mb:
             command += ["--units", "1", "--box-memory-mb", str(box_memory_mb)]
         env = {**os.environ, "PYTHONPATH": kit_root, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        if stopped is not None and stopped():
+            return Outcome(student, digest, STOPPED, 0.0, None, "the batch was stopped")
         proc = subprocess.Popen(command, cwd=kit_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
         try:
-            _, stderr = proc.communicate(timeout=timeout)
+            stderr = _wait_for(proc, start + timeout, stopped)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
             return Outcome(student, digest, "timeout", time.monotonic() - start, None,
                            f"grading took longer than {timeout:g} s and was stopped")
+        except Stopped:
+            return Outcome(student, digest, STOPPED, time.monotonic() - start, None, "the batch was stopped")
         finally:
             _kill_group(proc)
         seconds = time.monotonic() - start
@@ -160,6 +175,22 @@ def grade_one(student: str, submission: str, digest: str, timeout: float, kit_ro
             return Outcome(student, digest, "grader-error", seconds, None,
                            f"the grader exited with status {proc.returncode}: {reason[0]}")
         return Outcome(student, digest, "graded", seconds, results)
+
+
+def _wait_for(proc: subprocess.Popen, deadline: float, stopped: Callable[[], bool] | None) -> bytes:
+    """The grading's stderr once it exits; TimeoutExpired past ``deadline``; Stopped once the batch is stopped
+    (the grading was sent SIGTERM and given ``STOP_GRACE_SECONDS`` to end its processes and folders)."""
+    while True:
+        try:
+            return proc.communicate(timeout=max(0.01, min(POLL_SECONDS, deadline - time.monotonic())))[1]
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+        if stopped is not None and stopped():
+            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.communicate(timeout=STOP_GRACE_SECONDS)
+            raise Stopped(signal.SIGTERM)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -249,6 +280,7 @@ class BatchSummary:
     failed: int
     seconds: float
     gradebook: Path
+    stopped: str | None = None   # the signal that stopped the batch (its rerun grades the rest)
 
 
 def run_batch(submissions: Path, out: Path, *, workers: int | None = None, scheduler: str | None = None,
@@ -265,22 +297,36 @@ def run_batch(submissions: Path, out: Path, *, workers: int | None = None, sched
     out.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:   # results are the grader's: no sandbox user may read another student's (issue 10)
         os.chmod(out, 0o700)
+    remove_stale()   # the folders of a batch that was killed
     todo = [t for t in tasks if force or not already_graded(out, t)]
     skipped = len(tasks) - len(todo)
     if skipped:
         log(f"{skipped} student(s) already graded with the same submission: skipped (use --force to regrade)")
     bar = _progress(len(todo), progress)
-    failed = 0
-    for outcome in _outcomes(todo, workers, scheduler, timeout):
-        record(out, outcome)
-        write_gradebook(out)
-        failed += outcome.status != "graded"
-        bar.update(1)
-        if outcome.status != "graded":
-            bar.write(f"{outcome.student}: {outcome.status} — {outcome.detail}")
-    bar.close()
-    book = write_gradebook(out)
-    return BatchSummary(len(todo) - failed, skipped, failed, time.monotonic() - start, book)
+    graded = failed = 0
+    stopped = None
+    switch = StopSwitch()
+    outcomes = _outcomes(todo, workers, scheduler, timeout, switch)
+    with stop_on_signals(switch):
+        try:
+            for outcome in outcomes:
+                if outcome.status == STOPPED:
+                    continue
+                with switch.deferred():   # a stop waits until this student's files are written
+                    record(out, outcome)
+                    write_gradebook(out)
+                graded += outcome.status == "graded"
+                failed += outcome.status != "graded"
+                bar.update(1)
+                if outcome.status != "graded":
+                    bar.write(f"{outcome.student}: {outcome.status} — {outcome.detail}")
+        except Stopped as stop:
+            stopped = signal_name(stop.signum)
+            outcomes.close()   # the gradings in flight end theirs; none starts
+        switch.hold()
+        bar.close()
+        book = write_gradebook(out)
+    return BatchSummary(graded, skipped, failed, time.monotonic() - start, book, stopped)
 
 
 def _progress(total: int, enabled: bool):
@@ -306,13 +352,15 @@ def plan_workers(requested: int | None, box=None) -> tuple[int, int]:
     return at_once, memory_mb // at_once
 
 
-def _outcomes(tasks: list[Task], workers: int | None, scheduler: str | None, timeout: float) -> Iterable[Outcome]:
+def _outcomes(tasks: list[Task], workers: int | None, scheduler: str | None, timeout: float,
+              switch: StopSwitch) -> Iterable[Outcome]:
     if not tasks:
-        return []
+        return
     if scheduler:
-        return _on_dask(tasks, scheduler, timeout)
+        yield from _on_dask(tasks, scheduler, timeout)
+        return
     at_once, share_mb = plan_workers(workers)
-    return _on_local_pool(tasks, at_once, timeout, share_mb)
+    yield from _on_local_pool(tasks, at_once, timeout, switch, share_mb)
 
 
 def _settle(task: Task, future) -> Outcome:
@@ -323,30 +371,61 @@ def _settle(task: Task, future) -> Outcome:
         return Outcome(task.student, task.digest, "grader-error", 0.0, None, f"{type(exc).__name__}: {exc}")
 
 
-def _on_local_pool(tasks: list[Task], workers: int, timeout: float, share_mb: int | None = None) -> Iterable[Outcome]:
-    # Threads only wait: each grading runs in its own process group.
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+def _on_local_pool(tasks: list[Task], workers: int, timeout: float, switch: StopSwitch,
+                   share_mb: int | None = None) -> Iterable[Outcome]:
+    # Threads only wait: each grading runs in its own process group. A stop (the generator closed by
+    # ``Stopped``) lets no queued grading start and waits for those in flight to end theirs.
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         pending: dict[Future, Task] = {
             pool.submit(grade_one, t.student, str(t.path.resolve()), t.digest, timeout,
-                        box_memory_mb=share_mb if workers > 1 else None): t
+                        box_memory_mb=share_mb if workers > 1 else None, stopped=lambda: switch.tripped): t
             for t in tasks}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield _settle(pending.pop(future), future)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class DaskStop:
+    """Whether the batch that sent a Dask task was stopped: a Dask ``Event`` named for that batch.
+
+    Dask's ``cancel()`` does not stop a running task; the task asks this (``grade_one``'s
+    ``stopped``) while it waits for its grading, and stops that grading itself.
+    """
+
+    name: str
+
+    def __call__(self) -> bool:
+        from distributed import Event
+
+        try:
+            return Event(self.name).is_set()
+        except Exception:  # noqa: BLE001 - no scheduler to ask: the batch is gone
+            return False
 
 
 def _on_dask(tasks: list[Task], scheduler: str, timeout: float) -> Iterable[Outcome]:
-    from distributed import Client, as_completed
+    from distributed import Client, Event, as_completed
 
     try:
         client = Client(scheduler, timeout="10s")
     except OSError as exc:
         raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    stop = DaskStop(f"dl3-batch-stop-{uuid.uuid4().hex}")
+    futures: dict = {}
+    finished = False
     try:
-        futures = {client.submit(grade_one, t.student, str(t.path.resolve()), t.digest, timeout,
+        futures = {client.submit(grade_one, t.student, str(t.path.resolve()), t.digest, timeout, stopped=stop,
                                  key=f"grade-{t.student}-{t.digest[:12]}", pure=False): t for t in tasks}
         for future in as_completed(futures):
             yield _settle(futures[future], future)
+        finished = True
     finally:
+        if not finished:   # stopped: the running tasks stop their gradings, the queued ones never start
+            Event(stop.name, client=client).set()
+            client.cancel(list(futures))
         client.close()

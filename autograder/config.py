@@ -19,6 +19,7 @@ generated):
 | ``DL3_GRADE_ARGS`` | Gradescope's ``run_autograder`` | extra ``grade`` options (shell only) |
 | ``DL3_PYTHON`` | Gradescope's ``run_autograder`` | the interpreter that grades (default: the bundle's venv; tests) |
 | ``DL3_SETUP_NO_INSTALL``, ``DL3_SETUP_DRY_RUN`` | Gradescope's ``setup.sh`` | ``1``: install no Python / stop after picking one (tests) |
+| ``DL3_SUPERVISOR_PID`` | judge (``judge/lifetime.py``) | the ``grade`` process that started it: the judge ends when it does (the grader sets it) |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ GRADE_ARGS_ENV = "DL3_GRADE_ARGS"
 PYTHON_ENV = "DL3_PYTHON"
 SETUP_NO_INSTALL_ENV = "DL3_SETUP_NO_INSTALL"
 SETUP_DRY_RUN_ENV = "DL3_SETUP_DRY_RUN"
+SUPERVISOR_PID_ENV = "DL3_SUPERVISOR_PID"
 
 # Grading defaults (the CLI, the grading options and the batch all take these).
 TIME_LIMIT_S = 60.0        # CPU seconds of the student's code per test, and for its import
@@ -95,3 +97,8 @@ def sandbox_state_dir() -> Path:
     """Where the sandbox users' locks and the managed Python live (``$DL3_SANDBOX_STATE``)."""
     return Path(os.environ.get(SANDBOX_STATE_ENV) or DEFAULT_SANDBOX_STATE)
 
+
+def supervisor_pid() -> int | None:
+    """The ``grade`` process that started this judge (``$DL3_SUPERVISOR_PID``), or None (a judge run by hand)."""
+    value = os.environ.get(SUPERVISOR_PID_ENV, "")
+    return int(value) if value.isdigit() else None

@@ -134,15 +134,26 @@ WHO=()
 if [ -f "$ROOT/submission_metadata.json" ]; then
     WHO=(--submission-metadata "$ROOT/submission_metadata.json")
 fi
+# The grader runs in the background so that a signal to this script reaches it at once: SIGTERM,
+# SIGINT or SIGHUP (to this script alone, or to its whole process group) is passed on, and the
+# grader ends its processes and writes "could not complete" results itself.
 # shellcheck disable=SC2086 # the options are separate words on purpose
-"$PY" -m autograder grade "$ROOT/submission" --results "$RESULTS" ${WHO[@]+"${WHO[@]}"} $BUNDLE_ARGS ${DL3_GRADE_ARGS:-}
+"$PY" -m autograder grade "$ROOT/submission" --results "$RESULTS" ${WHO[@]+"${WHO[@]}"} $BUNDLE_ARGS ${DL3_GRADE_ARGS:-} &
+grader=$!
+trap 'kill -TERM "$grader" 2>/dev/null' TERM INT HUP
+wait "$grader"
 status=$?
-# 0: graded. 3: the grader failed and wrote the "could not complete" results itself. Anything
-# else: it could not even start; say so, with no score (never a 0 the student did not earn).
+while kill -0 "$grader" 2>/dev/null; do   # a signal interrupted the wait: wait for the grader itself
+    wait "$grader"
+    status=$?
+done
+# 0: graded. 3: the grader failed (or was stopped) and wrote the "could not complete" results
+# itself. Anything else: it could not even start, or was killed before it could write; say so,
+# with no score (never a 0 the student did not earn).
 if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
     cat > "$RESULTS" <<EOF
 {"execution_time": 0, "visibility": "visible",
- "output": "grading could not complete — this is not your score.\\\\nThe autograder could not start (exit status $status); your instructor has been told."}
+ "output": "grading could not complete — this is not your score.\\\\nThe autograder stopped before it could finish (exit status $status); your instructor has been told."}
 EOF
 fi
 exit "$status"

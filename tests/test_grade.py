@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -22,9 +24,10 @@ from pathlib import Path
 import pytest
 
 from autograder.gradescope import unpack_bundle
-from autograder.grade.supervisor.results import validate_gradescope
+from autograder.grade.supervisor.results import INCOMPLETE, validate_gradescope
 from autograder.specs import all_exercises, get_exercise
 from tests.conftest import ROOT, SHARED_DATA, run_kit
+from tests.stopping import grading_temp_dir, made_by_gradings, mid_grading, slow_source, survivors
 
 GD = get_exercise("gradient_descent")
 TOTAL = sum(e.points for e in all_exercises().values())
@@ -194,8 +197,11 @@ def run_gradescope(bundle: Path, where: Path, files: dict[str, bytes], *args: st
     return run_gradescope_with(bundle, where, files, sys.executable, *args, metadata=metadata)
 
 
-def run_gradescope_with(bundle: Path, where: Path, files: dict[str, bytes], python: str, *args: str,
-                        metadata: str | None = None) -> dict:
+def gradescope_layout(bundle: Path, where: Path, files: dict[str, bytes], python: str, *args: str,
+                      metadata: str | None = None) -> tuple[Path, dict]:
+    """The bundle unpacked as Gradescope does under ``where`` (standing in for /autograder), with the
+    submission's ``files`` (and ``metadata`` as its ``submission_metadata.json``); the layout's root
+    and the environment ``run_autograder`` runs with."""
     root = where / "autograder"
     unpack_bundle(bundle, root / "source")
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
@@ -209,10 +215,41 @@ def run_gradescope_with(bundle: Path, where: Path, files: dict[str, bytes], pyth
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "DL3_PYTHON": python,
            "DL3_GRADE_ARGS": " ".join(args), "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("DL3_DATA_DIR", None)  # run_autograder points it at the bundle's data/
+    return root, env
+
+
+def run_gradescope_with(bundle: Path, where: Path, files: dict[str, bytes], python: str, *args: str,
+                        metadata: str | None = None) -> dict:
+    root, env = gradescope_layout(bundle, where, files, python, *args, metadata=metadata)
     done = subprocess.run(["bash", str(root / "run_autograder")], env=env, capture_output=True, text=True,
                           timeout=3600, cwd=where)
     assert done.returncode == 0, done.stderr[-3000:]
     return check_results(root / "results" / "results.json")
+
+
+@pytest.mark.parametrize("whole_group", [True, False], ids=["to-its-process-group", "to-run_autograder-alone"])
+def test_gradescope_run_stopped_by_sigterm_says_it_could_not_complete_and_leaves_nothing(bundle, tmp_path,
+                                                                                        whole_group):
+    """SIGTERM to run_autograder's process group (Gradescope's timeout), or to run_autograder alone."""
+    with grading_temp_dir() as temp_dir:
+        root, env = gradescope_layout(bundle, tmp_path, {"gradient_descent.py": slow_source().encode()},
+                                      sys.executable, *QUICK)
+        script = subprocess.Popen(["bash", str(root / "run_autograder")], env={**env, "TMPDIR": str(temp_dir)},
+                                  cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        seen = mid_grading([script.pid])
+        if whole_group:
+            os.killpg(script.pid, signal.SIGTERM)
+        else:
+            script.send_signal(signal.SIGTERM)
+        _, stderr = script.communicate(timeout=90)
+        assert script.returncode == 3, stderr[-2000:]
+        data = json.loads((root / "results" / "results.json").read_text())
+        assert validate_gradescope(data) == [] and "score" not in data and INCOMPLETE in data["output"]
+        assert data["extra_data"]["dl3"]["stopped"] == "SIGTERM"
+        time.sleep(5)
+        assert survivors(seen) == []
+        assert made_by_gradings(temp_dir) == []
 
 
 def test_gradescope_run_of_a_partial_submission(bundle, tmp_path):

@@ -107,7 +107,7 @@ def _affected(spec: dict, exercise) -> set[str]:
 def test_catalogue_is_complete():
     wanted = {"syntax_error", "import_exception", "missing_functions", "wrong_types", "wrong_shapes", "nan_inf",
               "infinite_loop", "sleep_forever", "memory_bomb", "sys_exit_import", "os_exit_import",
-              "sys_exit_function", "os_exit_function", "keyboard_interrupt", "crash_recursion",
+              "sys_exit_function", "os_exit_function", "fork_exit_function", "keyboard_interrupt", "crash_recursion",
               "fake_pass_output", "fake_results_file", "conftest_marks_passed", "monkeypatch_comparisons",
               "keras_lying_model", "huge_stdout", "background_process", "corrupt_zip", "corrupt_notebook"}
     assert wanted <= set(ENTRIES), sorted(wanted - set(ENTRIES))

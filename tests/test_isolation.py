@@ -17,6 +17,7 @@ Cheap on purpose: gradient-descent submissions only, no training.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -25,13 +26,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from autograder.grade.child import fsguard, netguard
+from autograder.grade.child import enter, fsguard, netguard
 from autograder.grade.isolation import privileges, users
 from autograder.grade.supervisor.results import Results, gradescope_json, summary_text, validate_gradescope
 from autograder.grade.supervisor.results import TestResult as Entry
@@ -43,6 +45,7 @@ CASES = sorted(p.name for p in CATALOGUE.iterdir() if (p / "isolation.json").is_
 GD = get_exercise("gradient_descent")
 ARGS = ["--time-limit", "10", "--memory-mb", "2048"]
 PORT_PLACEHOLDER = "__DL3_TEST_PORT__"
+TAG_PLACEHOLDER = "__DL3_TEST_TAG__"
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="sandbox users need a root grader")
 
@@ -230,6 +233,10 @@ a.send(b"x")
 out["unix"] = b.recv(1).decode()
 libc = ctypes.CDLL(None, use_errno=True)
 out["io_uring"] = [libc.syscall(425, 8, ctypes.create_string_buffer(120)), os.strerror(ctypes.get_errno())]
+segment = libc.shmget(0, 4096, 0o1600)          # IPC_PRIVATE, IPC_CREAT | 0600: System V shared memory
+out["shmget"] = [segment >= 0, os.strerror(ctypes.get_errno())]
+if segment >= 0:
+    libc.shmctl(segment, 0, None)                # IPC_RMID: leave nothing on the host
 print(json.dumps(out))
 """
 
@@ -246,6 +253,7 @@ def test_network_filter_blocks_internet_sockets_in_a_real_child(loopback_server)
     assert "network is blocked during grading" in out["connect"][1]
     assert out["unix"] == "x"                                   # local plumbing still works
     assert out["io_uring"] == [-1, os.strerror(1)]              # EPERM
+    assert out["shmget"] == [False, os.strerror(1)]             # System V IPC: EPERM
     assert loopback_server.accepted == 1                        # nothing reached the server from the child
 
 
@@ -254,6 +262,7 @@ def test_without_the_filter_the_same_child_reaches_the_server(loopback_server):
         '"install": install_network_filter()', '"install": "not installed"')
     done = run_guarded(code)
     assert json.loads(done.stdout)["connect"] == "connected"
+    assert json.loads(done.stdout)["shmget"][0] is True
     assert _wait_for(lambda: loopback_server.accepted == 1)
 
 
@@ -273,8 +282,6 @@ def test_network_filter_program_refuses_a_foreign_architecture():
 
 
 def _wait_for(condition, seconds: float = 5.0) -> bool:
-    import time
-
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if condition():
@@ -349,6 +356,97 @@ print(json.dumps(out))
     assert out["other"] == out["hidden"] == out["solution"] == 13    # EACCES: permissions or Landlock
 
 
+TEMP_PROBE = """
+import json, multiprocessing, os, sys, time
+scratch = os.getcwd()
+dirs, why = private_temp_space([], [scratch], 8)
+if os.geteuid() == 0:
+    become_user(int(sys.argv[1]), int(sys.argv[2]))
+out = {"dirs": dirs, "why": why, "uid": os.getuid(), "files": student_file_filter(scratch, scratch, None, dirs)}
+mark = sys.argv[3]
+for folder in ("/dev/shm", "/tmp", "/var/tmp", scratch):
+    try:
+        with open(os.path.join(folder, "dl3-temp-test-" + mark), "w") as handle:
+            handle.write(mark)
+        out[folder] = sorted(n for n in os.listdir(folder) if n.startswith("dl3-temp-test-"))
+    except OSError as exc:
+        out[folder] = exc.errno
+try:
+    multiprocessing.Lock()
+    out["lock"] = "made"
+except OSError as exc:
+    out["lock"] = exc.errno
+time.sleep(float(sys.argv[4]))
+print(json.dumps(out))
+"""
+
+
+def start_entered(user, scratch: Path, mark: str, linger: float, as_root: bool = True,
+                  bounding: str | None = None) -> subprocess.Popen:
+    """TEMP_PROBE in a child started as the student process is (as root, taking on ``user`` itself), or
+    started as ``user`` (``as_root=False``); ``bounding``: a capability bounding set for it (setpriv)."""
+    source = "\n\n".join(Path(m.__file__).read_text() for m in (netguard, fsguard, enter)) + "\n\n" + TEMP_PROBE
+    python = privileges.student_python(user)
+    prefix = ["setpriv", f"--bounding-set={bounding}", "--"] if bounding else []
+    return subprocess.Popen(prefix + [python.executable, "-I", "-c", source, str(user.pw_uid), str(user.pw_gid), mark,
+                                      str(linger)],
+                            stdout=subprocess.PIPE, text=True, cwd=scratch, env={"PATH": "/usr/bin:/bin", **python.env},
+                            **({} if as_root else privileges.spawn_options(user)))
+
+
+def host_marks() -> list[str]:
+    return sorted(glob.glob("/dev/shm/dl3-temp-test-*") + glob.glob("/tmp/dl3-temp-test-*")
+                  + glob.glob("/var/tmp/dl3-temp-test-*"))
+
+
+@needs_root
+def test_each_student_process_has_temporary_directories_of_its_own(shared_tmp):
+    """As root: /tmp, /var/tmp and /dev/shm are a tmpfs of each process's own; its scratch stays where it was."""
+    with users.lease_user() as first, users.lease_user() as second:
+        scratches = [shared_tmp / "first", shared_tmp / "second"]
+        for folder, user in zip(scratches, (first, second)):
+            folder.mkdir()
+            privileges.give_to(user, folder)
+        lingering = start_entered(first, scratches[0], "first", 4)
+        time.sleep(2)             # the first has written its files and is still there
+        other = json.loads(start_entered(second, scratches[1], "second", 0).communicate(timeout=120)[0])
+        out = json.loads(lingering.communicate(timeout=120)[0])
+    for found, mark, user in ((out, "first", first), (other, "second", second)):
+        assert found["dirs"] == [d for d in enter.TEMP_DIRS if Path(d).is_dir()] and found["why"] is None
+        assert found["uid"] == user.pw_uid and found["files"] is None and found["lock"] == "made"
+        for folder in ("/dev/shm", "/tmp", "/var/tmp"):
+            assert found[folder] == [f"dl3-temp-test-{mark}"], (folder, found[folder])   # its own file only
+        assert found[str(shared_tmp / mark)] == [f"dl3-temp-test-{mark}"]
+    assert host_marks() == []                                   # nothing of theirs on the host
+    assert (shared_tmp / "first" / "dl3-temp-test-first").read_text() == "first"   # the scratch was the real one
+
+
+@needs_root
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
+def test_without_cap_sys_admin_the_shared_temporary_directories_are_closed(shared_tmp):
+    """Gradescope-shaped (root without CAP_SYS_ADMIN): no private mount, so /tmp and /dev/shm cannot be used."""
+    with users.lease_user() as user:
+        privileges.give_to(user, shared_tmp)
+        out = json.loads(start_entered(user, shared_tmp, "closed", 0, bounding="-sys_admin").communicate(timeout=120)[0])
+    assert out["dirs"] == [] and "CAP_SYS_ADMIN" in out["why"] and out["uid"] == user.pw_uid
+    if fsguard.landlock_abi() >= 1:
+        assert out["files"] is None
+        assert out["/dev/shm"] == out["/tmp"] == out["/var/tmp"] == 13 and out["lock"] == 13    # EACCES
+    assert out[str(shared_tmp)] == ["dl3-temp-test-closed"]
+    assert host_marks() == []
+
+
+@needs_root
+def test_a_grader_that_is_not_root_gets_no_private_mount(shared_tmp):
+    """Not root (--allow-same-user): the same closed directories, and the reason in the isolation's words."""
+    with users.lease_user() as user:
+        privileges.give_to(user, shared_tmp)
+        out = json.loads(start_entered(user, shared_tmp, "nonroot", 0, as_root=False).communicate(timeout=120)[0])
+    assert out["dirs"] == [] and "not root" in out["why"]
+    assert out["/dev/shm"] == 13 or fsguard.landlock_abi() < 1
+    assert host_marks() == []
+
+
 @needs_root
 def test_submission_folders_belong_to_their_sandbox_user_alone(shared_tmp):
     folder = shared_tmp / "submission"
@@ -392,15 +490,23 @@ def case_spec(name: str) -> dict:
     return json.loads((CATALOGUE / name / "isolation.json").read_text())
 
 
-def build_case(name: str, where: Path, port: int | None) -> Path:
-    sub = where / "submission"
+def build_case(name: str, where: Path, port: int | None, tag: str = "hostile") -> Path:
+    """The case's submission: the reference ``gradient_descent.py`` plus ``patch.py``, and the reference of
+    each module in ``"modules"`` plus its own patch; ``tag`` names this copy (``__DL3_TEST_TAG__``)."""
+    sub = where / tag
     sub.mkdir(parents=True)
-    patch = (CATALOGUE / name / "patch.py").read_text()
-    if port is not None:
-        patch = patch.replace(PORT_PLACEHOLDER, str(port))
-    (sub / "gradient_descent.py").write_text((ROOT / "solutions" / "gradient_descent.py").read_text()
-                                             + "\n\n# ---- isolation case ----\n" + patch)
+    patches = {"gradient_descent": "patch.py", **case_spec(name).get("modules", {})}
+    for module, patch_name in patches.items():
+        patch = (CATALOGUE / name / patch_name).read_text().replace(TAG_PLACEHOLDER, tag)
+        if port is not None:
+            patch = patch.replace(PORT_PLACEHOLDER, str(port))
+        (sub / f"{module}.py").write_text((ROOT / "solutions" / f"{module}.py").read_text()
+                                          + "\n\n# ---- isolation case ----\n" + patch)
     return sub
+
+
+def hostile_names(spec: dict) -> list[str]:
+    return ["hostile"] + [f"hostile-{n}" for n in range(2, spec.get("copies", 1) + 1)]
 
 
 def honest_submission(where: Path, secret: str) -> Path:
@@ -411,23 +517,30 @@ def honest_submission(where: Path, secret: str) -> Path:
     return sub
 
 
+def leftovers(spec: dict) -> list[str]:
+    """What the case's student code left on the machine (``"leftovers"``: globs that must match nothing)."""
+    return sorted(path for pattern in spec.get("leftovers", []) for path in glob.glob(pattern))
+
+
 def grade_case(name: str, tmp: Path) -> dict:
     spec = case_spec(name)
     server = LoopbackServer() if spec.get("server") else None
     try:
         if spec.get("batch"):
-            subs = tmp / "class"    # two students graded at once: the hostile one and an honest one
-            build_case(name, subs / "hostile", server and server.port)
+            subs = tmp / "class"    # graded at once: the hostile copies and an honest submission
+            for tag in hostile_names(spec):
+                build_case(name, subs, server and server.port, tag)
             honest_submission(subs, f"HONEST-{name}")
             out = tmp / "out"
-            done = run_kit("-m", "autograder", "grade-batch", str(subs), "--out", str(out), "--workers", "2",
-                           "--force", timeout=900)
-            return {"done": done, "results": out / "hostile" / "results.json",
-                    "honest": out / "honest" / "results.json", "server": server}
+            done = run_kit("-m", "autograder", "grade-batch", str(subs), "--out", str(out),
+                           "--workers", str(1 + len(hostile_names(spec))), "--force", timeout=900)
+            return {"done": done, "results": [out / tag / "results.json" for tag in hostile_names(spec)],
+                    "honest": out / "honest" / "results.json", "server": server, "left": leftovers(spec)}
         sub = build_case(name, tmp, server and server.port)
         results = tmp / "out" / "results.json"
-        done = run_kit("-m", "autograder", "grade", str(sub), "--results", str(results), *ARGS, timeout=900)
-        return {"done": done, "results": results, "server": server}
+        done = run_kit("-m", "autograder", "grade", str(sub), "--results", str(results),
+                       *spec.get("args", ARGS), timeout=900)
+        return {"done": done, "results": [results], "server": server, "left": leftovers(spec)}
     finally:
         if server is not None:
             server.close()
@@ -446,8 +559,26 @@ def graded_cases(tmp_path_factory):
 def test_every_leak_of_the_issue_has_a_case():
     assert {case_spec(name).get("leak") for name in CASES} >= {1, 2, 3, 4, 5}
     assert {"read_other_submission", "signal_grader", "loopback_server", "print_hidden_test_names",
-            "kit_hidden_names"} <= set(CASES)
-    assert all(case_spec(name).get("batch") for name in ("read_other_submission", "signal_grader"))
+            "kit_hidden_names", "temp_space_channel", "module_channel", "fill_shm"} <= set(CASES)
+    assert all(case_spec(name).get("batch") for name in ("read_other_submission", "signal_grader",
+                                                         "temp_space_channel", "fill_shm"))
+
+
+def expected_score(spec: dict, data: dict) -> float:
+    """Check every test of the submission's exercises against the case; the points the case leaves it."""
+    modules = {"gradient_descent", *spec.get("modules", {})}
+    points = 0.0
+    for exercise in (e for e in all_exercises().values() if e.module in modules):
+        tests = [t for t in data["tests"] if t["tags"][0] == exercise.name]
+        for check, test in zip(exercise.checks, tests):
+            if check.name in spec["affected"]:
+                assert test["score"] == 0 and re.search(spec["message"], test["output"]), (check.name, test["output"])
+            elif check.training and "--no-training" in spec.get("args", ()):
+                assert test["score"] == 0 and "did not run" in test["output"], (check.name, test["output"])
+            else:
+                assert test["status"] == "passed" and test["score"] == check.points, (check.name, test["output"])
+                points += check.points
+    return points
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -455,30 +586,28 @@ def test_isolation_case(graded_cases, name):
     run, spec = graded_cases[name], case_spec(name)
     done = run["done"]
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-    data = json.loads(run["results"].read_text())
-    assert validate_gradescope(data) == []
-    tests = [t for t in data["tests"] if t["tags"][0] == GD.name]
-    expected = 0.0
-    for check, test in zip(GD.checks, tests):
-        if check.name in spec["affected"]:
-            assert test["score"] == 0 and re.search(spec["message"], test["output"]), (check.name, test["output"])
-        else:
-            assert test["status"] == "passed" and test["score"] == check.points, (check.name, test["output"])
-            expected += check.points
-    assert data["score"] == expected                          # no points unearned
-    assert leaks(visible_fields(data)) == []                  # nothing hidden in a visible field
     assert leaks(done.stdout) == [] and "LEAKED-BY-STUDENT" not in done.stdout + done.stderr
-    assert "hidden_tests" not in visible_fields(data) and "SECRET-OF-" not in json.dumps(data)
-    isolation = data["extra_data"]["dl3"]["isolation"]
-    assert isolation["separate_user"] and isolation["network"] == "blocked (seccomp filter)"
+    uids = set()
+    for path in run["results"]:
+        data = json.loads(path.read_text())
+        assert validate_gradescope(data) == []
+        assert data["score"] == expected_score(spec, data)    # no points unearned
+        assert leaks(visible_fields(data)) == []              # nothing hidden in a visible field
+        assert "hidden_tests" not in visible_fields(data) and "SECRET-OF-" not in json.dumps(data)
+        assert "LEAKED-BY-STUDENT" not in json.dumps(data)    # nothing one process recorded reached another
+        isolation = data["extra_data"]["dl3"]["isolation"]
+        assert isolation["separate_user"] and isolation["network"] == "blocked (seccomp filter)"
+        assert isolation["temporary"].startswith("private")
+        uids.add(isolation["uid"])
     if run.get("honest"):                                     # the other submission's grade is unchanged
         honest = json.loads(run["honest"].read_text())
         assert honest["score"] == GD.points and all(t["status"] == "passed" for t in honest["tests"]
                                                     if t["tags"][0] == GD.name)
         # graded at the same time, under another uid
-        assert honest["extra_data"]["dl3"]["isolation"]["uid"] != isolation["uid"]
+        assert honest["extra_data"]["dl3"]["isolation"]["uid"] not in uids
     if run.get("server"):
         assert run["server"].accepted == 0                     # blocked before it connected anywhere
+    assert run["left"] == []                                   # nothing left on the machine
 
 
 def test_hostile_scan_finds_another_students_secret_when_nothing_stops_it(shared_tmp):
@@ -488,6 +617,50 @@ def test_hostile_scan_finds_another_students_secret_when_nothing_stops_it(shared
     exec((CATALOGUE / "read_other_submission" / "patch.py").read_text(), scope)  # noqa: S102 - the kit's own case
     with pytest.raises(RuntimeError, match="read another student's file: .*SECRET-OF-PLANTED"):
         scope["stochastic_gradient_descent"](None, None, seed=2)
+
+
+def _case_scope(name: str, patch: str = "patch.py", tag: str = "hostile", **names) -> dict:
+    """The case's patch run by the test itself, as the grader's user, with nothing to stop it."""
+    def gradient_descent(*args, **kwargs):   # the reference's, as far as the patches see it
+        return None
+
+    scope: dict = {"stochastic_gradient_descent": gradient_descent, "gradient_descent": gradient_descent, **names}
+    source = (CATALOGUE / name / patch).read_text().replace(TAG_PLACEHOLDER, tag)
+    exec(compile(source, str(CATALOGUE / name / patch), "exec"), scope)  # noqa: S102 - the kit's own case
+    return scope
+
+
+@pytest.fixture
+def host_temp_cleaned():
+    yield
+    for name in ("temp_space_channel", "module_channel", "fill_shm"):
+        for path in leftovers(case_spec(name)):
+            Path(path).unlink(missing_ok=True)
+
+
+def test_temp_space_channel_reads_across_when_nothing_stops_it(host_temp_cleaned):
+    """The temp_space_channel case proves something: two copies on the host's /dev/shm and /tmp find each other."""
+    _case_scope("temp_space_channel", tag="first")
+    second = _case_scope("temp_space_channel", tag="second")
+    with pytest.raises(RuntimeError, match="read another student's note: .*dl3-channel-first"):
+        second["stochastic_gradient_descent"](None, None, seed=2)
+
+
+def test_module_channel_passes_arguments_when_nothing_stops_it(host_temp_cleaned):
+    """The module_channel case proves something: what the gradient-descent module records, the other reads."""
+    writer = _case_scope("module_channel")
+    writer["gradient_descent"](None, None, lr=0.03, iterations=3000)
+    reader = _case_scope("module_channel", "patch_regularization.py", vectorize_sequences=lambda *a: None,
+                         best_epoch=lambda h: 1, NUM_WORDS=10)
+    reader["_waited"].append(True)
+    with pytest.raises(RuntimeError, match=r"LEAKED-BY-STUDENT gradient_descent\(lr=0.03, iterations=3000\)"):
+        reader["vectorize_sequences"]([[1]])
+
+
+def test_fill_shm_fills_the_host_when_nothing_stops_it(host_temp_cleaned):
+    """The fill_shm case proves something: on the host's /dev/shm, its writes succeed."""
+    assert _case_scope("fill_shm")["_fill"]("/dev/shm", most_mb=16) == 16
+    assert len(leftovers(case_spec("fill_shm"))) == 2
 
 
 def test_judge_command_line_names_no_hidden_test(tmp_path):

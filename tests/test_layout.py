@@ -48,7 +48,7 @@ def test_pasted_modules_import_nothing_of_the_kit(path):
 def test_the_child_program_holds_every_pasted_module():
     from autograder.grade.child.source import child_program
 
-    program = child_program(memory_bytes=2**30, cpu_seconds=60, file_bytes=2**20)
+    program = child_program(memory_bytes=2**30, cpu_seconds=60, file_bytes=2**20, temp_mb=64, user=None, parent=1)
     compile(program, "child", "exec")
     for path in PASTED:
         first_def = next(n for n in ast.parse(path.read_text()).body if isinstance(n, (ast.FunctionDef, ast.ClassDef)))

@@ -17,5 +17,7 @@ what it may import:
 
 Modules at this level are the contracts more than one process reads: ``limits.py`` (what a
 student's code may use: the supervisor writes it into the judge's environment, the judge
-reads it) and ``processes.py`` (process trees: hardening, reaping, measuring).
+reads it), ``processes.py`` (process trees: hardening, reaping, measuring, a clean stop on a
+signal) and ``scratch.py`` (the folders a grading makes, locked by their maker, and the sweep of
+those a killed grading left: the supervisor's and ``grade-batch``'s).
 """

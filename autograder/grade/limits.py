@@ -41,6 +41,7 @@ class Limits:
     memory_mb: int = MEMORY_MB        # resident memory of the student's process tree (the plan may lower it)
     cpu_seconds: int = 3600           # CPU seconds of one student process over its life (RLIMIT_CPU)
     file_mb: int = 64                 # largest file the student's process may write (RLIMIT_FSIZE)
+    temp_mb: int = 64                 # each private temporary directory of a student process (a tmpfs, in its memory)
     output_bytes: int = 4000          # student output kept per test (the rest is counted, not kept)
     max_message_mb: int = 512         # largest answer the judge reads from the student's process
     user: str | None = "nobody"       # run the student's code as this user when the judge is root

@@ -1,8 +1,13 @@
-"""Processes of a grading run: the judge's hardening, reaping what students leave, measuring a tree.
+"""Processes of a grading run: the judge's hardening, reaping what students leave, measuring a tree,
+and a clean stop on a signal.
 
 The judge is a child subreaper, so every orphan a student's process leaves (a
 double-forked daemon, a ``setsid`` child) lands under it and is killed at the end of
 each test; it is non-dumpable, so a student's process cannot read its memory.
+
+A stop signal (SIGTERM, SIGINT, SIGHUP) to ``grade`` or ``grade-batch`` trips the run's
+``StopSwitch``: what it must end is ended there and then (its process tree, the sandbox
+user's processes), no process starts after it, and ``Stopped`` unwinds the main thread.
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ import contextlib
 import ctypes
 import os
 import signal
+import threading
 from pathlib import Path
+from typing import Callable, Iterator
 
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _prctl(option: int, value: int) -> None:
+def prctl(option: int, value: int) -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
@@ -27,8 +34,8 @@ def _prctl(option: int, value: int) -> None:
 
 def harden_judge() -> None:
     """Make this process a child subreaper (orphans of the student's processes land here) and non-dumpable."""
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(PR_SET_DUMPABLE, 0)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    prctl(PR_SET_DUMPABLE, 0)
 
 
 def kill_descendants(keep: set[int] = frozenset()) -> int:
@@ -61,6 +68,122 @@ def kill_descendants(keep: set[int] = frozenset()) -> int:
             return killed
         psutil.wait_procs(live, timeout=1)
     return killed
+
+
+def kill_processes_of(uid: int) -> int:
+    """SIGKILL every live process of ``uid`` (a sandbox user: none of its processes may outlive the grading).
+
+    Never root's nor this process's own uid. Returns how many were killed.
+    """
+    import psutil
+
+    if uid in (0, os.geteuid(), os.getuid()):
+        return 0
+    killed = 0
+    for _ in range(5):
+        live = []
+        for proc in psutil.process_iter(["uids", "status"]):
+            uids = proc.info["uids"]
+            if uids and uid in uids and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+                    live.append(proc)
+        if not live:
+            return killed
+        killed += len(live)
+        psutil.wait_procs(live, timeout=1)
+    return killed
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class Stopped(Exception):
+    """A stop signal ended the run before it completed."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"stopped by {signal_name(signum)}")
+        self.signum = signum
+
+
+class StopSwitch:
+    """One run's stop, tripped once: then what it must end is ended, and no process starts (``starting``)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._endings: list[Callable[[], None]] = []
+        self._lock = threading.RLock()
+        self._deferring = 0
+        self._pending = False
+        self._held = False
+
+    @property
+    def tripped(self) -> bool:
+        return self.signum is not None
+
+    def on_stop(self, ending: Callable[[], None]) -> None:
+        """Run ``ending`` when the switch trips (at once, if it has)."""
+        self._endings.append(ending)
+        if self.tripped:
+            ending()
+
+    def trip(self, signum: int) -> bool:
+        """Stop; True the first time (later signals change nothing)."""
+        with self._lock:     # waits for a process being started: the endings below then see it
+            if self.tripped:
+                return False
+            self.signum = signum
+        for ending in list(self._endings):
+            with contextlib.suppress(Exception):
+                ending()
+        return True
+
+    @contextlib.contextmanager
+    def starting(self) -> Iterator[None]:
+        """Around starting a process: raises ``Stopped`` once tripped, and a stop waits until it has started."""
+        with self._lock:
+            if self.tripped:
+                raise Stopped(self.signum)
+            yield
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """A stretch a stop must not cut (writing a result): a stop meanwhile raises ``Stopped`` at its end."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+        if self._pending and not self._deferring:
+            self._pending = False
+            raise Stopped(self.signum)
+
+    def hold(self) -> None:
+        """From now on a stop ends processes but raises nothing (the run is writing its last results)."""
+        self._held = True
+
+    def _on_signal(self, signum: int, frame) -> None:
+        if not self.trip(signum) or self._held:
+            return
+        if self._deferring:
+            self._pending = True
+            return
+        raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stop_on_signals(switch: StopSwitch) -> Iterator[StopSwitch]:
+    """SIGTERM, SIGINT and SIGHUP trip ``switch`` (handled in the main thread; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield switch
+        return
+    previous = {number: signal.signal(number, switch._on_signal) for number in STOP_SIGNALS}
+    try:
+        yield switch
+    finally:
+        if not switch.tripped:   # once stopped, later signals stay ignored until the process ends
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def signal_name(number: int) -> str:

@@ -7,10 +7,12 @@ prefixed ``_fsguard_``): its text is placed in the student process's source, and
 Landlock (Linux 5.13+, unprivileged, allowed in Docker's default seccomp profile since
 Docker 23) turns file access into an allow-list: the process reads only the system
 directories, the Python it runs (prefix and packages), the data directory and its own
-import root, and writes only its scratch directory; of ``/proc`` it sees its own process and
-the machine-wide figures, never other processes' command lines. Everything else — the kit's hidden
-tests and solutions, other submissions, results files — cannot be opened whatever its
-permissions say. Where the kernel's Landlock ABI allows it, the same rule set also denies
+import root, and writes only its scratch directory, a few device files (``/dev/null``, ...)
+and the temporary directories that are its own (``enter.py``); the shared ``/tmp``,
+``/var/tmp`` and ``/dev/shm``, and terminals, it can neither read nor write. Of ``/proc`` it
+sees its own process and the machine-wide figures, never other processes' command lines.
+Everything else — the kit's hidden tests and solutions, other submissions, results files —
+cannot be opened whatever its permissions say. Where the kernel's Landlock ABI allows it, the same rule set also denies
 TCP bind/connect (ABI 4) and scopes signals and abstract Unix sockets to the process's
 own descendants (ABI 6): it cannot signal the grader's processes even under the same uid.
 
@@ -133,8 +135,17 @@ def python_paths():
     return sorted(out)
 
 
-def student_file_filter(root, scratch, data_dir=None):
-    """The student process's rule set: read the system, Python, the data and ``root``; write ``scratch`` and /dev's files.
+# What a student process reads of /dev (never the whole folder: /dev/pts holds other users' terminals),
+# and the device files it may write.
+DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/full")
+
+
+def student_file_filter(root, scratch, data_dir=None, private_temp=()):
+    """The student process's rule set: read the system, Python, the data and ``root``; write ``scratch``.
+
+    ``private_temp``: the temporary directories that are the process's own (``enter.py``'s tmpfs
+    mounts): it reads and writes them. The shared ones (``/tmp``, ``/dev/shm``, ...) it can
+    neither read nor write, nor can it open a terminal (``/dev/pts``, ``/dev/tty``).
 
     ``/proc/self`` is the student process's own process directory when the rules are made: processes the
     student's code starts see the machine-wide files of /proc but not their own directory.
@@ -144,6 +155,5 @@ def student_file_filter(root, scratch, data_dir=None):
     readable = list(SYSTEM_READABLE) + list(PROC_READABLE) + python_paths() + [root, os.path.realpath(root)]
     if data_dir:
         readable += [data_dir, os.path.realpath(data_dir)]
-    writable = [scratch, os.path.realpath(scratch), "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random",
-                "/dev/shm", "/dev/pts", "/dev/tty"]
-    return install_file_filter(readable + ["/dev"], writable)
+    writable = [scratch, os.path.realpath(scratch), *DEVICES, *private_temp]
+    return install_file_filter(readable, writable)

@@ -3,7 +3,8 @@
 Never imported: ``child/source.py`` pastes it after the limits, the guards and ``codec.py``, and
 ``judge/student_process.py`` runs that text as ``python -I -c TEXT``, so the child needs nothing
 from the kit (which is not on its path). Protocol, over two pipes (never stdout): the child sends
-``{"ready": ...}`` once the module is imported (or why not), then answers each
+``{"started": true, "temp": [its private temporary directories]}``, then ``{"ready": ...}``
+once the module is imported (or why not), then answers each
 ``{"op": "call", ...}`` with ``{"ok": true, "result": ..., "writeback": ...}`` or
 ``{"ok": false, "kind": ..., ...}``.
 """
@@ -146,7 +147,7 @@ def main():
     rfd, wfd, root, module_name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
     sys.path.insert(0, root)
     sys.argv = [module_name + ".py"]
-    write_message(wfd, {"started": True}, [])
+    write_message(wfd, {"started": True, "temp": DL3_TEMP_DIRS}, [])   # enter.py's private directories
     try:
         _lean_keras_import(os.path.join(root, module_name + ".py"))
         module = _import_student(root, module_name)

@@ -1,4 +1,4 @@
-"""No network for a student's process: a seccomp filter the sandboxed student process installs on itself.
+"""No network (nor System V IPC) for a student's process: a seccomp filter the student process puts on itself.
 
 Self-contained on purpose (standard library only, no kit imports, every private name
 prefixed ``_netguard_``): the student process runs from source text, and this file's text is
@@ -13,7 +13,11 @@ The filter (classic BPF over ``struct seccomp_data``):
 - ``socket()`` of any address family but ``AF_UNIX`` fails with ``EACCES`` (Python raises
   ``PermissionError``): no IPv4/IPv6, no raw packets, no netlink; local pipes and Unix
   sockets (Python's and TensorFlow's own plumbing) still work;
-- ``io_uring_setup`` fails with ``EPERM`` (io_uring can open sockets without ``socket()``).
+- ``io_uring_setup`` fails with ``EPERM`` (io_uring can open sockets without ``socket()``);
+- System V IPC (shared memory, semaphores, message queues) and POSIX message queues fail
+  with ``EPERM``: they are shared by every process of the machine's IPC namespace, so two
+  students, or two modules of one submission, could talk through them; nothing the
+  exercises use needs them (``multiprocessing`` and ``joblib`` use ``/dev/shm``).
 
 It needs no privilege: ``PR_SET_NO_NEW_PRIVS`` then ``seccomp(SECCOMP_SET_MODE_FILTER)``,
 which an unprivileged process may do, also inside Docker's default profile. Once set, a
@@ -32,6 +36,8 @@ NETWORK_BLOCKED = ("the network is blocked during grading: your code may not ope
 _netguard_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 # (socket, io_uring_setup, seccomp) syscall numbers of each architecture.
 _netguard_SYSCALLS = {"x86_64": (41, 425, 317), "aarch64": (198, 425, 277)}
+# System V IPC and POSIX message queue syscalls of each architecture, as (first, last) ranges.
+_netguard_IPC_SYSCALLS = {"x86_64": ((29, 31), (64, 71), (220, 220), (240, 245)), "aarch64": ((180, 197),)}
 _netguard_X32_BIT = 0x40000000
 _netguard_AF_UNIX = 1
 
@@ -39,6 +45,7 @@ _netguard_AF_UNIX = 1
 _netguard_LD_W_ABS = 0x20      # BPF_LD | BPF_W | BPF_ABS
 _netguard_JEQ_K = 0x15         # BPF_JMP | BPF_JEQ | BPF_K
 _netguard_JGE_K = 0x35         # BPF_JMP | BPF_JGE | BPF_K
+_netguard_JGT_K = 0x25         # BPF_JMP | BPF_JGT | BPF_K
 _netguard_RET_K = 0x06         # BPF_RET | BPF_K
 _netguard_RET_KILL_PROCESS = 0x80000000
 _netguard_RET_ERRNO = 0x00050000
@@ -70,8 +77,11 @@ def network_filter_program(machine=None):
             (_netguard_LD_W_ABS, 0, 0, 0)]                                   # seccomp_data.nr
     if machine == "x86_64":
         prog += [(_netguard_JGE_K, 0, 1, _netguard_X32_BIT), kill]          # the x32 ABI
+    refuse = (_netguard_RET_K, 0, 0, _netguard_RET_ERRNO | errno.EPERM)
+    for first, last in _netguard_IPC_SYSCALLS[machine]:
+        prog += [(_netguard_JGE_K, 0, 2, first), (_netguard_JGT_K, 1, 0, last), refuse]
     prog += [(_netguard_JEQ_K, 0, 1, io_uring_nr),
-             (_netguard_RET_K, 0, 0, _netguard_RET_ERRNO | errno.EPERM),
+             refuse,
              (_netguard_JEQ_K, 1, 0, socket_nr),
              allow,
              (_netguard_LD_W_ABS, 0, 0, 16),                                 # args[0] (low half): the family

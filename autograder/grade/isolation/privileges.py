@@ -6,8 +6,9 @@ The engine's side of the isolation (see docs/isolation.md for what each setup ge
   (the grading run's leased ``dl3-sandbox-N``, see ``users.py``); never the judge's own
   uid: a user that cannot run Python gets a grader-managed copy of the interpreter, and
   where even that fails ``IsolationError`` says what to change. None when not root.
-- ``spawn_options``/``student_python``/``give_to``: how ``student_process.StudentProcess`` starts the
-  child as that user, with an interpreter it can run, in directories only it can read.
+- ``student_python``/``give_to``: the interpreter the student's process runs and the directories
+  only its user can read (the child takes on that user itself: ``child/enter.py``);
+  ``spawn_options``: ``Popen`` arguments that start a helper process as a user.
 - ``probe_isolation``: what this host grants (seccomp, Landlock), found by a real child
   as the sandbox user, for the results' metadata and the instructor's log.
 """
@@ -25,7 +26,9 @@ from typing import Iterator
 
 from autograder.config import allow_same_user as config_allows_same_user
 from autograder.grade.child.source import probe_program
-from autograder.grade.isolation.users import IsolationError, SandboxPython, grader_is_root, private_dir, sandbox_python
+from autograder.grade.processes import kill_processes_of
+from autograder.grade.isolation.users import (IsolationError, SandboxPython, grader_is_root, private_dir,
+                                              readable_dir, sandbox_python)
 
 __all__ = ["IsolationError", "sandbox_user", "spawn_options", "student_python", "give_to",
            "probe_isolation"]
@@ -71,22 +74,31 @@ def spawn_options(user: pwd.struct_passwd | None) -> dict:
     return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
 
-def give_to(user: pwd.struct_passwd | None, *paths) -> None:
-    """Make ``paths`` (the student's import root and scratch directories) ``user``'s alone (0700)."""
+def give_to(user: pwd.struct_passwd | None, *paths, writable: bool = True) -> None:
+    """Make ``paths`` (the student's import root and scratch directories) ``user``'s alone (0700).
+
+    ``writable=False``: ``user`` may read them and not write them (owner root, ``user``'s group, 0750);
+    for the grader's own user (same-user grading) that makes no difference, they stay 0700.
+    """
     for path in paths:
-        private_dir(Path(path), user)
+        if writable or user is None:
+            private_dir(Path(path), user)
+        else:
+            readable_dir(Path(path), user)
 
 
 def probe_isolation(user: pwd.struct_passwd | None) -> dict:
     """What this host grants a student process: ``{"network": ..., "files": ...}`` in words, by a real try."""
     python = student_python(user)
-    source = probe_program()
+    # Started as the student process is: as the grader, taking on the sandbox user itself (child/enter.py).
+    source = probe_program((user.pw_uid, user.pw_gid) if user else None)
     try:
         done = subprocess.run([python.executable, "-I", "-c", source], capture_output=True, text=True, timeout=60,
-                              cwd="/", env={"PATH": "/usr/bin:/bin", **python.env}, **spawn_options(user))
+                              cwd="/", env={"PATH": "/usr/bin:/bin", **python.env})
         found = json.loads(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
-        found = {"network": f"the probe failed ({exc})", "files": "the probe failed", "landlock_abi": 0}
+        found = {"network": f"the probe failed ({exc})", "files": "the probe failed", "landlock_abi": 0,
+                 "temp": [], "temp_why": "the probe failed"}
     me = pwd.getpwuid(os.geteuid()).pw_name
     return {
         "user": user.pw_name if user else f"{me} (the grader's own user: weaker isolation)",
@@ -99,7 +111,19 @@ def probe_isolation(user: pwd.struct_passwd | None) -> dict:
                   if found["files"] is None else
                   (f"a separate user and permissions (Landlock: {found['files']})" if user else
                    f"OFF: same user as the grader, no Landlock ({found['files']})")),
+        "temporary": _temporary_space(found),
     }
+
+
+def _temporary_space(found: dict) -> str:
+    """What the student's processes get of /tmp, /var/tmp, /dev/shm, in words (docs/isolation.md)."""
+    if found.get("temp"):
+        return f"private: a tmpfs of its own on {', '.join(found['temp'])} for each student process"
+    why = found.get("temp_why") or "unknown"
+    if found.get("files") is None:
+        return (f"closed: student code can neither read nor write /tmp, /var/tmp, /dev/shm, so multiprocessing's "
+                f"locks fail (no private mount: {why})")
+    return f"OFF: /tmp, /var/tmp and /dev/shm are shared and writable (no private mount: {why}; no Landlock)"
 
 
 def isolation_warnings(isolation: dict) -> list[str]:
@@ -111,6 +135,11 @@ def isolation_warnings(isolation: dict) -> list[str]:
         lines.append("dl3 grader: student code ran as the grader's own user (--allow-same-user)")
     if str(isolation.get("files", "")).startswith("OFF"):
         lines.append(f"dl3 grader: file isolation was OFF — {isolation['files'][5:]}")
+    temporary = str(isolation.get("temporary", ""))
+    if temporary.startswith("OFF"):
+        lines.append(f"dl3 grader: temporary space was shared between student processes — {temporary[5:]}")
+    elif temporary.startswith("closed"):
+        lines.append(f"dl3 grader: no private temporary space — {temporary[8:]}")
     return lines
 
 
@@ -131,6 +160,7 @@ def isolated_run(allow_same_user: bool = False, kit_root: Path | None = None) ->
         yield None, probe_isolation(None)
         return
     with lease_user() as user:
+        kill_processes_of(user.pw_uid)   # left by a grading that was killed: no grading holds this user now
         student_python(user)
         if kit_root is not None:
             protect_grader_paths(kit_root)

@@ -16,7 +16,8 @@
 - A grader that is not root cannot switch users: it grades only with an explicit opt-in
   (``--allow-same-user``), and the results' metadata records the weaker setting
   (``privileges.probe_isolation``).
-- ``private_dir`` gives a directory to one sandbox user (owner, mode 0700);
+- ``private_dir`` gives a directory to one sandbox user (owner, mode 0700); ``readable_dir`` lends
+  one to it to read only (owner root, the user's group, 0750);
   ``protect_grader_paths`` makes what only the grader reads (hidden tests, solutions, the
   notebooks' sources, the repository's history) unreadable to other users.
 """
@@ -256,6 +257,16 @@ def private_dir(path: Path, user: pwd.struct_passwd | None) -> None:
         if user is not None:
             os.chown(item, user.pw_uid, user.pw_gid)
         os.chmod(item, 0o700 if item.is_dir() else 0o600)
+
+
+def readable_dir(path: Path, user: pwd.struct_passwd) -> None:
+    """``path`` (and everything in it) readable by ``user`` and no other user, writable by root only."""
+    path = Path(path)
+    for item in [path, *path.rglob("*")]:
+        if item.is_symlink():
+            continue
+        os.chown(item, 0, user.pw_gid)
+        os.chmod(item, 0o750 if item.is_dir() else 0o640)
 
 
 def protect_grader_paths(kit_root: Path, extra: tuple[Path, ...] = ()) -> list[Path]:

@@ -177,7 +177,8 @@ class SandboxManager:
             if rel.startswith("autograder/"):
                 (root / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(KIT_ROOT / rel, root / rel)
-        give_to(self.user, root)   # the sandbox user's alone: 0700, no other student can read it
+        # The sandbox user's to read, not to write (its modules' processes share it); no other user's.
+        give_to(self.user, root, writable=False)
         return root
 
     # tests ----------------------------------------------------------------
@@ -305,11 +306,14 @@ class SandboxManager:
         def watch() -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError
+            if not child.alive:
+                raise StudentProcessDied
 
         try:
             started, _ = child.receive(watch)
             if started.get("started") is not True:
                 raise codec.CodecError("no start message")
+            child.private_temp = [d for d in started.get("temp") or [] if isinstance(d, str) and d.startswith("/")]
         except (TimeoutError, StudentProcessDied, codec.CodecError) as exc:
             output = self._discard(module)
             raise GraderFailure(f"the grader's sandbox did not start ({type(exc).__name__}): "

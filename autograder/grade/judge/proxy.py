@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
 
+from autograder.grade.judge.lifetime import bind_to_supervisor
 from autograder.grade.judge.manager import SandboxFailure, SandboxManager
 
 
@@ -54,6 +55,15 @@ class SubmissionProxy(ModuleType):
 
 
 _MANAGERS: dict[int, SandboxManager] = {}
+
+
+def outlive_no_supervisor() -> None:
+    """This judge ends with its supervisor, closing every sandbox it has open (``lifetime.py``)."""
+    def close_all() -> None:
+        for manager in list(_MANAGERS.values()):
+            manager.close()
+
+    bind_to_supervisor(close_all)
 
 
 def session_manager(config) -> SandboxManager | None:

@@ -2,7 +2,10 @@
 
 The child is a fresh interpreter (``python -I``: no site or environment hooks) in its own
 session, whose cwd is a scratch directory and whose import path holds only the student's
-exercise files and the student-facing ``autograder`` package. Address-space, CPU,
+exercise files and the student-facing ``autograder`` package. It starts as the judge's user,
+enters temporary directories of its own and takes on the sandbox user itself
+(``child/enter.py``), and dies with the judge's thread that started it. Its exit is noticed
+at once, whatever its own children still hold open. Address-space, CPU,
 file-size and core limits are set before the student's module is imported; its
 stdout/stderr go to a pipe the judge drains and truncates. The judge and the child talk
 over two other pipes (``codec.py``'s framing), never stdout.
@@ -32,7 +35,7 @@ from autograder.config import DATA_DIR_ENV
 from autograder.grade.child import codec
 from autograder.grade.limits import Limits
 from autograder.grade.child.source import child_program
-from autograder.grade.isolation.privileges import give_to, spawn_options, student_python
+from autograder.grade.isolation.privileges import give_to, student_python
 from autograder.grade.processes import signal_name, tree_usage
 
 SLICE = 0.25
@@ -69,7 +72,10 @@ class Meter:
         return time.monotonic() - self.wall_start
 
     def __call__(self) -> None:
+        if not self.child.alive:   # it exited, though its own children may still hold its pipes
+            raise StudentProcessDied
         cpu, anon = tree_usage(self.child.proc.pid)
+        anon += self.child.temp_mb()
         self.peak_mb = max(self.peak_mb, anon)
         if anon > self.memory_mb:
             raise Overrun("memory", f"memory limit ({self.memory_mb:,} MB) exceeded")
@@ -99,7 +105,8 @@ class StudentProcess:
         self._rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
         source = child_program(memory_bytes=limits.address_space_mb * 2**20, cpu_seconds=int(limits.cpu_seconds),
-                               file_bytes=limits.file_mb * 2**20)
+                               file_bytes=limits.file_mb * 2**20, temp_mb=limits.temp_mb,
+                               user=(user.pw_uid, user.pw_gid) if user else None, parent=os.getpid())
         python = student_python(user)   # an interpreter the sandbox user can run (issue 10: privileges.py)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch / "tmp"),
                "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
@@ -114,7 +121,7 @@ class StudentProcess:
             self.proc = subprocess.Popen(
                 [python.executable, "-I", "-c", source, str(req_r), str(rep_w), str(root), module],
                 stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, pass_fds=(req_r, rep_w),
-                cwd=self.scratch, env=env, start_new_session=True, **spawn_options(user))
+                cwd=self.scratch, env=env, start_new_session=True)
         except BaseException:
             for fd in (self._req_w, self._rep_r, out_r):
                 os.close(fd)
@@ -130,6 +137,7 @@ class StudentProcess:
         self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
         self._drain.start()
         self.functions: list[str] = []
+        self.private_temp: list[str] = []   # its own temporary directories (tmpfs mounts), from its start message
         self.peak_mb = 0.0          # largest resident memory seen by any meter
         self.killed_for: str | None = None   # why the judge killed it, when it did
 
@@ -162,6 +170,17 @@ class StudentProcess:
     # protocol -------------------------------------------------------------
     def cpu(self) -> float:
         return tree_usage(self.proc.pid)[0]
+
+    def temp_mb(self) -> float:
+        """MB written in its private temporary directories (tmpfs: memory that no process's RSS shows)."""
+        used = 0
+        for folder in self.private_temp:
+            try:   # the directory as the child's own mount namespace shows it
+                stats = os.statvfs(f"/proc/{self.proc.pid}/root{folder}")
+            except OSError:
+                continue
+            used += (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+        return used / 2**20
 
     def _read_exact(self, n: int, watch: Callable[[], None]) -> bytes:
         chunks, left = [], n

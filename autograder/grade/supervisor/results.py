@@ -157,7 +157,10 @@ def incomplete_json(results: Results) -> dict:
     """
     return {
         "execution_time": int(round(results.execution_time)),
-        "output": f"{INCOMPLETE}.\nThe grader itself failed (not your code); your instructor has been told the cause.",
+        "output": f"{INCOMPLETE}.\n" + ("The grading was stopped before it finished (not because of your code); "
+                                        "your instructor has been told." if results.metadata.get("stopped") else
+                                        "The grader itself failed (not your code); your instructor has been told "
+                                        "the cause."),
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",

@@ -19,13 +19,22 @@ A failure of the grader — a judge killed by the kernel, a sandbox that cannot 
 TensorFlow that cannot load — is never the student's score: the results say "grading
 could not complete — this is not your score" and carry no score (``Results.incomplete``),
 and the command exits non-zero.
+
+Nothing of a grading outlives it. Its files live in one folder, ``<tmp>/dl3-grade-XXXX``
+(``grade/scratch.py``): the supervisor's own (``grader/``, root's alone) and the judges'
+temporary directory (``tmp/``, where their import roots and student scratch directories go).
+A stop signal — SIGTERM, SIGINT, SIGHUP — ends every process of the grading (this process's
+tree, of which it is the subreaper, and every process of the sandbox user), removes that
+folder and writes results saying grading could not complete (exit 3). Against SIGKILL the
+judges and student processes die with their parent (``judge/lifetime.py``, ``child/enter.py``),
+and the next grading removes the folder and ends what is left of the sandbox user.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
+import pwd
 import signal
 import subprocess
 import sys
@@ -37,11 +46,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder import config
-from autograder.config import DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, TARGET_ENV, data_dir
+from autograder.config import (DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, SUPERVISOR_PID_ENV, TARGET_ENV,
+                               data_dir)
 from autograder.grade.supervisor.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
 from autograder.grade.limits import Limits, load_unit_seconds
 from autograder.grade.isolation.privileges import IsolationError, isolated_run, isolation_warnings
-from autograder.grade.processes import anon_mb, harden_judge, kill_descendants, tree_pids
+from autograder.grade.processes import (StopSwitch, Stopped, anon_mb, harden_judge, kill_descendants,
+                                        kill_processes_of, signal_name, stop_on_signals, tree_pids)
+from autograder.grade.scratch import owned_dir, remove_stale
 from autograder.grade.supervisor.results import Results, TestResult
 from autograder.grade.supervisor.submission import SubmittedFiles, SubmissionError, read_submission
 from autograder.checks import mistakes
@@ -140,9 +152,10 @@ def _judge_command(files: list[Path], student_dir: Path, options: Options, score
         (["--checks", ",".join(checks)] if checks else [])
 
 
-def _judge_env(limits: Limits, files: list[Path]) -> dict:
+def _judge_env(limits: Limits, files: list[Path], tmp: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in (TARGET_ENV, "PYTEST_ADDOPTS", "PYTHONPATH")}
-    env.update({LIMITS_ENV: limits.to_env(), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update({LIMITS_ENV: limits.to_env(), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
+                SUPERVISOR_PID_ENV: str(os.getpid()), "TMPDIR": str(tmp)})
     if any("import keras" in f.read_text() for f in files):
         env[LEAN_KERAS_ENV] = "1"
     if limits.data_dir:
@@ -151,11 +164,12 @@ def _judge_env(limits: Limits, files: list[Path]) -> dict:
 
 
 def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Options, limits: Limits,
-              timeout: float, checks: list[str] | None = None) -> tuple[dict | None, str]:
+              timeout: float, switch: StopSwitch, checks: list[str] | None = None) -> tuple[dict | None, str]:
     """Run one judge; its score JSON (or None) and, when it failed, why.
 
     The judge writes its scores into a pipe this process reads (``--score-json /dev/fd/N``),
-    not into a file a student's process could find and rewrite.
+    not into a file a student's process could find and rewrite. Its temporary directory is the
+    grading's ``tmp/``, beside ``scratch``; no judge starts once ``switch`` has tripped.
     """
     read_fd, write_fd = os.pipe()
     log = scratch / f"judge-{files[0].stem}-{checks[0] if checks else 'all'}.log"
@@ -169,10 +183,12 @@ def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opti
     reader = threading.Thread(target=read_scores, daemon=True)
     with open(log, "wb") as out:
         try:
-            proc = subprocess.Popen(_judge_command(_args_file(files, scratch), student_dir, options, write_fd, checks),
-                                    cwd=options.kit_root, env=_judge_env(limits, files), stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                    pass_fds=(write_fd,))
+            with switch.starting():
+                proc = subprocess.Popen(_judge_command(_args_file(files, scratch), student_dir, options, write_fd,
+                                                       checks),
+                                        cwd=options.kit_root, env=_judge_env(limits, files, scratch.parent / "tmp"),
+                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True, pass_fds=(write_fd,))
         finally:
             os.close(write_fd)
         reader.start()
@@ -217,7 +233,7 @@ def group_units(units: list[Exercise], groups: int, weights: dict[str, float]) -
 
 
 def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options: Options, limits: Limits,
-                plan: Plan) -> list[UnitOutcome]:
+                plan: Plan, switch: StopSwitch) -> list[UnitOutcome]:
     """Grade every unit; the run's overall deadline bounds them all.
 
     A small box grades one module per judge, one judge at a time: each judge's memory goes
@@ -241,7 +257,7 @@ def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options
         while runs:
             checks = runs.pop(0)
             part, failure = run_judge(files, student_dir, scratch, options, limits, deadline - time.monotonic(),
-                                      checks)
+                                      switch, checks)
             if part is None:
                 judged = None
                 break
@@ -254,8 +270,15 @@ def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options
 
     with ThreadPoolExecutor(max_workers=max(1, plan.units_at_once)) as pool:
         outcomes = [o for batch in pool.map(one, groups) for o in batch]
-    kill_descendants()  # whatever the judges or the student's code left behind (we are their subreaper)
+    end_every_process(limits.user)   # whatever the judges or the student's code left behind
     return outcomes
+
+
+def end_every_process(user: str | None) -> None:
+    """Kill this process's descendants (it is their subreaper) and every process of the sandbox ``user``."""
+    kill_descendants()
+    if user:
+        kill_processes_of(pwd.getpwnam(user).pw_uid)
 
 
 def judge_runs(group: list[Exercise], plan: Plan, training: bool) -> list[list[str] | None]:
@@ -288,10 +311,16 @@ def _combine(judged: dict, part: dict) -> dict:
 # The run
 
 
-def grade(path: Path, options: Options) -> Results:
-    """Grade the submission at ``path``; raises GradeError when it cannot be read at all."""
+def grade(path: Path, options: Options, switch: StopSwitch | None = None) -> Results:
+    """Grade the submission at ``path``; raises GradeError when it cannot be read at all.
+
+    ``switch``: the grading's stop (``Stopped`` unwinds it once tripped; its processes are ended then).
+    """
     started, cpu_started = time.monotonic(), _cpu_of_run()
+    switch = switch or StopSwitch()
     harden_judge()
+    remove_stale()   # the folders of gradings that were killed before they could remove them
+    switch.on_stop(kill_descendants)
     try:
         sub = read_submission(Path(path))
     except SubmissionError as exc:
@@ -301,7 +330,9 @@ def grade(path: Path, options: Options) -> Results:
     exercises = all_exercises()
     try:
         with isolated_run(options.allow_same_user, options.kit_root) as (user, isolation):
-            results, sampler, outcomes = _grade_isolated(sub, exercises, options, replace(limits, user=user), plan)
+            switch.on_stop(lambda: end_every_process(user))
+            results, sampler, outcomes = _grade_isolated(sub, exercises, options, replace(limits, user=user), plan,
+                                                         switch)
     except IsolationError as exc:
         raise GradeError(str(exc)) from None
     results.execution_time = time.monotonic() - started
@@ -312,11 +343,17 @@ def grade(path: Path, options: Options) -> Results:
 
 
 def _grade_isolated(sub: SubmittedFiles, exercises: dict[str, Exercise], options: Options, limits: Limits,
-                    plan: Plan) -> tuple[Results, "PeakSampler", list[UnitOutcome]]:
-    """Grade ``sub`` with the run's isolation in force (``limits.user``: its sandbox user)."""
-    scratch = Path(tempfile.mkdtemp(prefix="dl3-grade-"))
-    os.chmod(scratch, 0o700)
-    try:
+                    plan: Plan, switch: StopSwitch) -> tuple[Results, "PeakSampler", list[UnitOutcome]]:
+    """Grade ``sub`` with the run's isolation in force (``limits.user``: its sandbox user).
+
+    The grading's folder: ``grader/`` (0700: the submission's copy, the judges' logs and test lists)
+    and ``tmp/``, which the sandbox user may pass through (0711) to its own folders in it.
+    """
+    with owned_dir("dl3-grade-", mode=0o711, keep=options.keep) as folder:
+        scratch = folder / "grader"
+        scratch.mkdir(mode=0o700)
+        (folder / "tmp").mkdir()
+        os.chmod(folder / "tmp", 0o711)
         student_dir = scratch / "submission"
         student_dir.mkdir()
         units = [e for e in exercises.values() if e.module in sub.parts and sub.parts[e.module].source is not None]
@@ -326,11 +363,8 @@ def _grade_isolated(sub: SubmittedFiles, exercises: dict[str, Exercise], options
             if plan.too_small:   # refuse up front: a run that cannot fit would only be killed midway
                 outcomes = [UnitOutcome(e, None, plan.too_small) for e in units]
             else:
-                outcomes = judge_units(units, student_dir, scratch, options, limits, plan)
+                outcomes = judge_units(units, student_dir, scratch, options, limits, plan, switch)
         results = merge(sub, exercises, outcomes, options.training)
-    finally:
-        if not options.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
     return results, sampler, outcomes
 
 
@@ -450,31 +484,50 @@ def grade_and_write(submission: Path, results_path: Path, junit_path: Path | Non
     """Grade, write the results file(s), print the student's summary; the command's exit status.
 
     0 when grading completed (whatever the score); 3 when it could not complete (the grader's
-    failure: the results file then says so and carries no score, and stderr tells the
-    instructor the cause and the box size to pick).
+    failure, or a stop signal: the results file then says so and carries no score, and stderr
+    tells the instructor the cause and what to do).
     """
     from autograder.grade.supervisor import results as formats
 
     for out in [results_path] + ([junit_path] if junit_path else []):
         if Path(out).is_dir():
             raise GradeError(f"{out} is a directory, not a file to write")
-    result = grade(submission, options)
-    formats.write_gradescope(result, results_path)
-    if junit_path:
-        formats.write_atomically(junit_path, formats.junit_xml(result))
-    if not quiet:
-        print(formats.INCOMPLETE if result.incomplete else formats.summary_text(result), end="\n")
-    for line in isolation_warnings(result.metadata.get("isolation", {})):
-        print(line, file=sys.stderr)
-    if result.incomplete:
-        print(instructor_log(result), file=sys.stderr)
-        return 3
-    return 0
+    started = time.monotonic()
+    with stop_on_signals(StopSwitch()) as switch:
+        try:
+            result = grade(submission, options, switch)
+        except Stopped as stop:
+            result = stopped_results(stop.signum, time.monotonic() - started)
+        switch.hold()   # the results are written whatever comes now
+        formats.write_gradescope(result, results_path)
+        if junit_path:
+            formats.write_atomically(junit_path, formats.junit_xml(result))
+        if not quiet:
+            print(formats.INCOMPLETE if result.incomplete else formats.summary_text(result), end="\n")
+        if "isolation" in result.metadata:
+            for line in isolation_warnings(result.metadata["isolation"]):
+                print(line, file=sys.stderr)
+        if result.incomplete:
+            print(instructor_log(result), file=sys.stderr)
+            return 3
+        return 0
+
+
+def stopped_results(signum: int, seconds: float) -> Results:
+    """The results of a grading a signal stopped: it did not complete, so no score."""
+    name = signal_name(signum)
+    results = Results(incomplete=f"the grading was stopped by {name} before it completed", execution_time=seconds)
+    results.metadata = {"stopped": name}
+    return results
 
 
 def instructor_log(result: Results) -> str:
     """What the instructor's log says when grading could not complete: the cause and what to change."""
     meta = result.metadata
+    if meta.get("stopped"):
+        return (f"dl3 grader: grading could not complete — no score was recorded.\n"
+                f"  cause: {result.incomplete} (every process of the grading was ended, its files removed)\n"
+                f"  fix: regrade this submission; if a time limit sent the signal, allow the grader more time")
     box = meta.get("box", {}).get("described", "unknown box")
     peak = meta.get("peak_resident_mb")
     fix = ("add the test named above (then rebuild the Gradescope bundle) and regrade" if NO_TEST in result.incomplete
