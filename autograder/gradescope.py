@@ -46,6 +46,10 @@ SETTINGS = (
 )
 GRADE_ARGS_FILE = "grade_args"   # the bundle's grading options, one line (gradescope-bundle writes it)
 
+# The environment variables the scripts read, named by config.py (the scripts cannot import the kit).
+SCRIPT_NAMES = {name: getattr(config, name) for name in
+                ("DATA_DIR_ENV", "PYTHON_ENV", "GRADE_ARGS_ENV", "SETUP_NO_INSTALL_ENV", "SETUP_DRY_RUN_ENV")}
+
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04 or 24.04).
 # It needs a Python the pins accept: 3.11.5 up to 3.13 (Ubuntu 22.04's own python3.11 is an early
@@ -85,7 +89,7 @@ install_python() {  # Ubuntu 24.04: the archive's python3.12; 22.04: deadsnakes'
 }
 
 if ! PY="$(pick_python)"; then
-    if [ "${DL3_SETUP_NO_INSTALL:-}" != 1 ]; then
+    if [ "${%(SETUP_NO_INSTALL_ENV)s:-}" != 1 ]; then
         install_python || echo "setup.sh: installing Python 3.12 failed" >&2
     fi
     if ! PY="$(pick_python)"; then
@@ -101,7 +105,7 @@ if ! PY="$(pick_python)"; then
     fi
 fi
 echo "setup.sh: using $PY ($("$PY" --version 2>&1))"
-if [ "${DL3_SETUP_DRY_RUN:-}" = 1 ]; then
+if [ "${%(SETUP_DRY_RUN_ENV)s:-}" = 1 ]; then
     exit 0
 fi
 "$PY" -m venv "$VENV"
@@ -110,14 +114,14 @@ fi
 # The sandboxed student process runs as an unprivileged user: it must be able to run Python.
 chmod -R a+rX "$VENV"
 "$VENV/bin/python" -c "import keras, numpy, pytest, sklearn"
-"""
+""" % SCRIPT_NAMES
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this per submission, as root. Only the grader writes results.json.
 set -u
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SRC="$ROOT/source"
-PY="${DL3_PYTHON:-$ROOT/venv/bin/python}"
+PY="${%(PYTHON_ENV)s:-$ROOT/venv/bin/python}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
 # Hidden tests and the kit are readable by root only; the data stays readable for the
@@ -125,7 +129,7 @@ mkdir -p "$ROOT/results"
 chmod -R go-rwx "$SRC"
 chmod 711 "$SRC"
 chmod -R a+rX "$SRC/data"
-export DL3_DATA_DIR="$SRC/data"
+export %(DATA_DIR_ENV)s="$SRC/data"
 export TF_CPP_MIN_LOG_LEVEL=3
 cd "$SRC"
 BUNDLE_ARGS="$(cat "$SRC/grade_args" 2>/dev/null || true)"
@@ -138,7 +142,7 @@ fi
 # SIGINT or SIGHUP (to this script alone, or to its whole process group) is passed on, and the
 # grader ends its processes and writes "could not complete" results itself.
 # shellcheck disable=SC2086 # the options are separate words on purpose
-"$PY" -m autograder grade "$ROOT/submission" --results "$RESULTS" ${WHO[@]+"${WHO[@]}"} $BUNDLE_ARGS ${DL3_GRADE_ARGS:-} &
+"$PY" -m autograder grade "$ROOT/submission" --results "$RESULTS" ${WHO[@]+"${WHO[@]}"} $BUNDLE_ARGS ${%(GRADE_ARGS_ENV)s:-} &
 grader=$!
 trap 'kill -TERM "$grader" 2>/dev/null' TERM INT HUP
 wait "$grader"
@@ -157,7 +161,7 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
 EOF
 fi
 exit "$status"
-"""
+""" % SCRIPT_NAMES
 
 
 class BundleError(OSError):

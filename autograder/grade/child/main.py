@@ -143,6 +143,14 @@ def _call(module, header, blobs):
             "np_random": out.encode(tuple(state))}, out.blobs
 
 
+def _flush_output():
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001 - the student may have replaced or closed them
+        pass
+
+
 def main():
     rfd, wfd, root, module_name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
     sys.path.insert(0, root)
@@ -155,6 +163,7 @@ def main():
         info = _failure(exc)
         if isinstance(exc, SyntaxError):
             info["where"] = [f"line {exc.lineno}: {(exc.text or '').strip()[:120]}"]
+        _flush_output()   # what the module printed before it failed is part of the message
         write_message(wfd, {"ready": False, **info}, [])
         os._exit(0)
     names = sorted(n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n, None)))
@@ -170,11 +179,7 @@ def main():
             reply, out_blobs = _failure(exc), []
             if isinstance(exc, CodecError):
                 reply["kind"] = "codec"
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:  # noqa: BLE001
-            pass
+        _flush_output()
         try:
             write_message(wfd, reply, out_blobs)
         except Exception as exc:  # noqa: BLE001 - the header could not be encoded: nothing was written yet

@@ -1,1 +1,2 @@
+print("loading my data")
 raise RuntimeError("boom while importing")
