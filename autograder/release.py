@@ -125,11 +125,16 @@ def write_stubs(root: Path) -> list[Path]:
     return written
 
 
+def grader_only(path: str) -> bool:
+    """Whether ``path`` (relative to the repo) is one of ``GRADER_ONLY`` or inside one of its folders."""
+    return any(path == g or path.startswith(g + "/") for g in GRADER_ONLY)
+
+
 def student_files(root: Path) -> list[str]:
     """Paths (relative to ``root``) of the repo's files that a student receives as they are."""
     files = [p for p in (root / "exercises").rglob("*") if p.is_file()]
     files += [p for pattern in KIT_DATA for p in (root / "autograder").rglob(pattern)
-              if not any(p.relative_to(root).as_posix().startswith(g) for g in GRADER_ONLY)]
+              if not grader_only(p.relative_to(root).as_posix())]
     files += list((root / "release").rglob("*.ipynb"))
     return sorted(p.relative_to(root).as_posix() for p in files
                   if "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts)

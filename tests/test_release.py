@@ -67,7 +67,7 @@ def test_student_bundle_holds_no_solutions_or_hidden_tests(student_bundle):
     assert "exercises/gradient_descent.py" in names and "autograder/plugin.py" in names
     assert not [n for n in names if n.startswith(("solutions/", "hidden_tests/", "tests/", "source/", "narrative/"))]
     assert "release/dl3/gradient_descent.ipynb" in names
-    assert not [n for n in names if n.startswith(tuple(release.GRADER_ONLY))]
+    assert not [n for n in names if release.grader_only(n)]
     for name, text in texts.items():
         assert release.BEGIN not in text, f"{name} holds a solution region"
     regions = [r for s, _ in release.stub_pairs(ROOT) for r in release.solution_regions(s.read_text())]
@@ -264,3 +264,21 @@ def test_every_command_is_either_a_student_or_an_instructor_command():
 
     assert names(cli.build_parser(instructor=False)) == set(cli.STUDENT_COMMANDS)
     assert names(cli.build_parser(instructor=True)) == set(cli.STUDENT_COMMANDS) | set(cli.INSTRUCTOR_COMMANDS)
+
+
+def test_every_kit_module_a_shipped_module_imports_at_its_top_is_shipped(student_bundle):
+    """A module of the student's kit that imports, at load time, one the bundle lacks breaks every check cell."""
+    import ast
+
+    with zipfile.ZipFile(student_bundle) as bundle:
+        shipped = {n for n in bundle.namelist() if n.startswith("autograder/") and n.endswith(".py")}
+        missing = []
+        for name in sorted(shipped):
+            for node in ast.parse(bundle.read(name).decode()).body:
+                modules = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                           [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                for module in (m for m in modules if m.startswith("autograder.")):
+                    path = module.replace(".", "/")
+                    if f"{path}.py" not in shipped and f"{path}/__init__.py" not in shipped:
+                        missing.append(f"{name} imports {module}")
+    assert not missing

@@ -293,9 +293,9 @@ class SandboxManager:
             why = self._import_error_text(header)
         child.peak_mb = max(child.peak_mb, meter.peak_mb)
         output = self._discard(module)
-        failure = SandboxFailure(f"could not import {filename}: {why}" + output_note(output)
-                                 + f"\n  hint: run `python {filename}` and fix the first error it shows",
-                                 mistake=mistake, kind=kind)
+        failure = SandboxFailure(f"could not import {filename}: {why}"   # what it printed last, as for calls
+                                 f"\n  hint: run `python {filename}` and fix the first error it shows"
+                                 + output_note(output), mistake=mistake, kind=kind)
         self.import_failures[module] = failure
         raise failure
 
