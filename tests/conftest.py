@@ -1,70 +1,17 @@
-"""Fixtures shared by the kit's own tests."""
+"""The kit's own tests: the plugins every test file gets (``docs/testing.md``).
+
+Helpers live in ``tests/helpers/``; no test module imports another.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
+# Sets the offline data directory and the non-root opt-in before anything reads them.
+import tests.helpers.kit  # noqa: F401
 
-import pytest
-
-# pytester's in-process runs forget modules first imported inside them, and numpy's
-# and scipy's C extensions cannot be imported twice: import them here, once.
+# pytester's in-process runs forget modules first imported inside them, and numpy's, scipy's and
+# TensorFlow's C extensions cannot be imported twice: import them here, once (the tier guard imports keras).
 import numpy.fft  # noqa: F401,E402
 import sklearn.linear_model  # noqa: F401,E402
 import sklearn.metrics  # noqa: F401,E402
 
-ROOT = Path(__file__).resolve().parent.parent
-# The kit's tests use the offline copies; .ci/run sets this, and a developer's
-# checkout finds ../shared/datasets beside the repo.
-os.environ.setdefault("DL3_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
-SHARED_DATA = Path(os.environ["DL3_DATA_DIR"])
-# A grader that is not root grades only with the opt-in (docs/isolation.md): a developer's own run of the suite.
-if os.geteuid() != 0:
-    os.environ.setdefault("DL3_ALLOW_SAME_USER", "1")
-
-pytest_plugins = ["pytester"]
-
-
-@pytest.fixture
-def no_data_anywhere(tmp_path, monkeypatch):
-    """An environment where every place the data layer looks is empty."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home / "scikit_learn_data"))
-    monkeypatch.delenv("DL3_DATA_DIR", raising=False)
-    # Port 9 (discard) on loopback refuses connections: a download fails at once, online or not.
-    monkeypatch.setenv("DL3_KERAS_ORIGIN", "http://127.0.0.1:9/")
-    return home
-
-
-def run_kit(*args: str, env: dict | None = None, cwd: Path = ROOT, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run ``python -m autograder ARGS`` or ``python -m pytest`` in a fresh interpreter."""
-    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-KIT_PARTS = ("autograder", "solutions", "exercises", "hidden_tests", "narrative", "source", "pyproject.toml",
-             "requirements.txt", "requirements/grader.txt", "benchmarks/sweep_thresholds.json")
-
-
-def copy_kit(dest: Path, edits: dict[str, tuple[str, str]] | None = None) -> Path:
-    """A copy of the kit's parts that specs, tests, measurements and bundles read, with ``{file: (old, new)}``
-    edits applied (``python -m autograder`` run there uses the copy: the working directory comes first)."""
-    for name in KIT_PARTS:
-        source, target = ROOT / name, dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copyfile(source, target)
-    for name, (old, new) in (edits or {}).items():
-        text = (dest / name).read_text()
-        assert old in text, (name, old)
-        (dest / name).write_text(text.replace(old, new))
-    return dest
+pytest_plugins = ["pytester", "tests.helpers.tiers", "tests.helpers.fixtures"]

@@ -18,7 +18,9 @@ import pytest
 from autograder import batch
 from autograder.grade.supervisor.results import validate_gradescope
 from autograder.specs import all_exercises
-from tests.conftest import ROOT
+from tests.helpers.kit import ROOT
+
+pytestmark = pytest.mark.slow
 
 GD_POINTS = all_exercises()["gradient_descent"].points
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grade.supervisor.box import Box, make_plan, read_box
-from tests.conftest import ROOT
+from tests.helpers.kit import ROOT
 
 LMS_BOX = ROOT.parent / "shared" / "tools" / "lms_box.sh"
 MB = 2**20

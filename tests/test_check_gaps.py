@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from tests.conftest import ROOT, run_kit
+from tests.helpers.kit import ROOT, run_kit
 
 WRONG = {
     "mnist_cnn": "def one_hot(labels, n_classes=N_CLASSES):\n"

@@ -25,8 +25,9 @@ from autograder.report.from_batch import read_batch
 from autograder.specs import get_exercise
 from tests.class_fixtures import seeded
 from tests.class_fixtures.seeded import EXERCISE, KINDS
-from tests.conftest import ROOT, run_kit
-from tests.test_browser_jupyterlab import CHROMEDRIVER, CHROMIUM, browser, screenshot  # noqa: F401 (a fixture)
+from tests.helpers.nbgrader_course import cells_by_id, make_course, nbgrader, read
+from tests.helpers.kit import ROOT, run_kit
+from tests.helpers.browser import NEEDS_CHROMIUM, screenshot
 
 GD = get_exercise(EXERCISE)
 
@@ -134,6 +135,7 @@ def seeded_class(tmp_path_factory):
     return root, students, failures, report
 
 
+@pytest.mark.slow
 def test_every_student_is_graded_or_set_apart(seeded_class):
     _, students, failures, report = seeded_class
     assert set(report["students"]) == set(students) | set(failures)
@@ -141,6 +143,7 @@ def test_every_student_is_graded_or_set_apart(seeded_class):
     assert report["totals"]["students"] == len(students)
 
 
+@pytest.mark.slow
 def test_each_check_pass_rate_and_failure_kinds_equal_the_seeded_class(seeded_class):
     _, students, _, report = seeded_class
     expected = seeded.expected_checks(students)
@@ -153,6 +156,7 @@ def test_each_check_pass_rate_and_failure_kinds_equal_the_seeded_class(seeded_cl
         assert got[check]["hidden"] == GD.check(check).hidden
 
 
+@pytest.mark.slow
 def test_each_named_mistake_count_equals_the_seeded_class(seeded_class):
     _, students, _, report = seeded_class
     got = {m["id"]: m["students"] for m in report["mistakes"]}
@@ -169,6 +173,7 @@ def test_each_named_mistake_count_equals_the_seeded_class(seeded_class):
         assert mistake["example"]
 
 
+@pytest.mark.slow
 def test_totals_and_points_are_the_seeded_ones_and_failures_count_nowhere(seeded_class):
     _, students, failures, report = seeded_class
     for student, kind in students.items():
@@ -189,6 +194,7 @@ def test_totals_and_points_are_the_seeded_ones_and_failures_count_nowhere(seeded
     assert Counter(b["from"] for b in part["histogram"] for _ in range(b["count"])) == Counter(handed_in)
 
 
+@pytest.mark.slow
 def test_time_limits_crashes_and_who_scored_nothing(seeded_class):
     _, students, _, report = seeded_class
     expected = {}
@@ -202,6 +208,7 @@ def test_time_limits_crashes_and_who_scored_nothing(seeded_class):
                                                if k.source != "none" and seeded.expected_total(k) == 0)
 
 
+@pytest.mark.slow
 def test_example_messages_name_nobody(seeded_class):
     root, students, failures, report = seeded_class
     examples = [m["example"] for m in report["mistakes"]]
@@ -213,6 +220,7 @@ def test_example_messages_name_nobody(seeded_class):
     assert "/home/" not in "".join(examples) and "names_itself_1 has" not in "".join(pages)
 
 
+@pytest.mark.slow
 def test_page_is_self_contained_with_a_plot_per_distribution(seeded_class):
     root, students, _, report = seeded_class
     page = (root / "report" / "report.html").read_text()
@@ -224,6 +232,7 @@ def test_page_is_self_contained_with_a_plot_per_distribution(seeded_class):
     assert counts[0] == len(students) and counts[1] == report["exercises"][EXERCISE]["students"]
 
 
+@pytest.mark.slow
 def test_csvs_hold_the_same_figures(seeded_class):
     root, _, _, report = seeded_class
 
@@ -242,6 +251,7 @@ def test_csvs_hold_the_same_figures(seeded_class):
     assert {r["student"] for r in read("grader_failures.csv")} == {f["student"] for f in report["grader_failures"]}
 
 
+@pytest.mark.slow
 def test_previous_report_shows_who_was_regraded_and_what_moved(seeded_class, tmp_path):
     root, students, failures, first = seeded_class
     subs, out = tmp_path / "subs", tmp_path / "out"
@@ -278,9 +288,9 @@ def test_previous_report_shows_who_was_regraded_and_what_moved(seeded_class, tmp
 # ---------------------------------------------------------------------------- an nbgrader course
 
 
+@pytest.mark.slow
 def test_nbgrader_course_report_counts_the_seeded_notebooks(tmp_path):
     """Two notebooks in the assignment; the students hand in gradient descent only (nothing else runs)."""
-    from tests.test_nbgrader import cells_by_id, make_course, nbgrader, read
 
     course = make_course(tmp_path / "course")
     for notebook in (course / "source" / "dl3").glob("*.ipynb"):
@@ -323,12 +333,9 @@ def test_nbgrader_course_report_counts_the_seeded_notebooks(tmp_path):
 # ---------------------------------------------------------------------------- in a browser
 
 
-needs_chromium = pytest.mark.skipif(not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()),
-                                    reason="Debian's chromium and chromium-driver are not installed "
-                                           "(apt-get install chromium chromium-driver; .ci/run does)")
-
-
-@needs_chromium
+@NEEDS_CHROMIUM
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_shows_the_histograms_and_the_ranked_mistakes(seeded_class, browser, tmp_path):
     root, students, _, report = seeded_class
     driver = browser   # headless Chromium, as the JupyterLab tests drive it

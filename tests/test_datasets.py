@@ -9,7 +9,7 @@ import pytest
 
 from autograder import datasets
 from autograder.datasets import ChecksumError, DatasetNotFoundError, SubsetError
-from tests.conftest import SHARED_DATA, run_kit
+from tests.helpers.kit import SHARED_DATA, run_kit
 
 
 def copy_data(names, dest, with_sums=True):

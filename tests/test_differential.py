@@ -6,7 +6,8 @@ the "your code printed" note, timings, file paths).
 Submissions: the catalogue of right answers written differently (``tests/right_answers/``; each
 must also score full marks, except the "strict" variants, which fail the named checks on both
 routes) and an allow-list of the bad-submission catalogue (those that neither hang, kill nor
-subvert an in-process run). Both routes of a submission run at the same time, in fresh processes.
+subvert an in-process run). Both routes of a right answer run at the same time, in fresh processes;
+a bad submission's grade route is the catalogue's own grading of it (the session's ``catalogue_graded``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from autograder.specs import all_exercises
-from tests.conftest import ROOT, run_kit
-from tests.test_grade_catalogue import build_submission
-from tests.test_grade_catalogue import expectation as bad_expectation
+from tests.helpers.catalogue import GD_ARGS, build_submission
+from tests.helpers.catalogue import expectation as bad_expectation
+from tests.helpers.kit import ROOT
+from tests.helpers.routes import graded_checks, in_process, through_grade
 
 RIGHT = Path(__file__).parent / "right_answers"
 CATALOGUE = json.loads((RIGHT / "catalogue.json").read_text())
@@ -49,37 +51,6 @@ def build_right_answer(name: str, where: Path) -> Path:
         patch = (RIGHT / module / f"{variant}.py").read_text()
         (sub / f"{module}.py").write_text(f"{reference}\n\n# ---- right answer: {variant} ----\n{patch}")
     return sub
-
-
-def files_of(module: str) -> list[str]:
-    return [str(p.relative_to(ROOT)) for folder in ("exercises", "hidden_tests")
-            for p in sorted((ROOT / folder).glob(f"test_{module}.py")) + sorted((ROOT / folder).glob(f"test_{module}_*.py"))]
-
-
-def in_process(sub: Path, modules: list[str], training: bool, out: Path) -> dict:
-    """Every check of ``modules`` run by pytest in one process: {(exercise, check): (status, points, message)}."""
-    files = [f for m in modules for f in files_of(m)]
-    args = ["-m", "pytest", *files, "--target", str(sub), "--score-json", str(out), "-q", "-p", "no:cacheprovider",
-            "-W", "ignore"] + ([] if training else ["-m", "not training"])
-    done = run_kit(*args, timeout=1800)
-    assert done.returncode in (0, 1), f"in-process run failed ({done.returncode}):\n{done.stdout[-3000:]}"
-    data = json.loads(out.read_text())
-    return {(t["exercise"], t["check"]): (t["status"], t["points"], t["message"]) for t in data["tests"]}
-
-
-def through_grade(sub: Path, training: bool, out: Path, args: list[str]) -> dict:
-    """The same through ``python -m autograder grade``; only the exercises that were present."""
-    done = run_kit("-m", "autograder", "grade", str(sub), "--results", str(out), "--quiet", *args,
-                   *([] if training else ["--no-training"]), timeout=1800)
-    assert done.returncode == 0, f"grade failed ({done.returncode}):\n{done.stderr[-3000:]}"
-    data = json.loads(out.read_text())
-    results = {}
-    exercises = all_exercises()
-    for name, exercise in exercises.items():
-        tests = [t for t in data["tests"] if t["tags"][0] == name]
-        for check, test in zip(exercise.checks, tests):
-            results[(name, check.name)] = (test["status"], test["score"], test["output"])
-    return results
 
 
 def both_routes(sub: Path, modules: list[str], training: bool, where: Path, grade_args: list[str]) -> tuple:
@@ -153,28 +124,30 @@ def _right_answers(name: str, tmp_path: Path) -> None:
                     (variant, check, message)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", QUICK)
 def test_right_answers_score_the_same_on_both_routes(name, tmp_path):
     _right_answers(name, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.training
 @pytest.mark.parametrize("name", TRAINED)
 def test_right_answers_that_train_score_the_same_on_both_routes(name, tmp_path):
     _right_answers(name, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BAD_ALLOWED)
-def test_bad_submissions_score_the_same_on_both_routes(name, tmp_path):
+def test_bad_submissions_score_the_same_on_both_routes(catalogue_graded, name, tmp_path):
+    """The grade route is the catalogue's own grading of the entry (``catalogue_graded``), graded once."""
     spec = bad_expectation(name)
     module = all_exercises()[spec.get("exercise", "gradient_descent")].module
     sub = build_submission(name, tmp_path)
-    args = spec.get("args", ["--time-limit", "10", "--memory-mb", "2048"])
-    training = "--no-training" not in args
-    args = [a for a in args if a != "--no-training"]
-    local, graded, seconds = both_routes(sub, [module], training, tmp_path, args)
-    print(f"{name}: both routes in {seconds:.1f} s")
-    problems = differences(local, graded)
+    training = "--no-training" not in spec.get("args", GD_ARGS)
+    local = in_process(sub, [module], training, tmp_path / "in_process.json")
+    assert catalogue_graded[name]["done"].returncode == 0, catalogue_graded[name]["done"].stderr[-3000:]
+    problems = differences(local, graded_checks(catalogue_graded[name]["results"]))
     assert not problems, "\n".join(problems)
 
 

@@ -26,8 +26,8 @@ import pytest
 from autograder.gradescope import unpack_bundle
 from autograder.grade.supervisor.results import INCOMPLETE, validate_gradescope
 from autograder.specs import all_exercises, get_exercise
-from tests.conftest import ROOT, SHARED_DATA, run_kit
-from tests.stopping import grading_temp_dir, made_by_gradings, mid_grading, slow_source, survivors
+from tests.helpers.kit import ROOT, SHARED_DATA, run_kit
+from tests.helpers.stopping import grading_temp_dir, made_by_gradings, mid_grading, slow_source, survivors
 
 GD = get_exercise("gradient_descent")
 TOTAL = sum(e.points for e in all_exercises().values())
@@ -66,6 +66,7 @@ def notebook_for(source: str) -> dict:
 # Arguments and exit status
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["missing", "not_a_submission", "results_is_a_directory"])
 def test_the_grader_refuses_bad_arguments_with_one_line(tmp_path, case):
     submission, results = tmp_path / "nothing-here", tmp_path / "results.json"
@@ -86,6 +87,7 @@ def test_the_grader_refuses_bad_arguments_with_one_line(tmp_path, case):
 # Sample submissions through the command
 
 
+@pytest.mark.slow
 def test_empty_submission_scores_zero_and_says_why(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
@@ -101,6 +103,7 @@ def test_empty_submission_scores_zero_and_says_why(tmp_path):
     assert len(junit.findall(".//failure")) == len(data["tests"])
 
 
+@pytest.mark.slow
 def test_partial_submission_in_a_nested_zip(tmp_path):
     """Gradient descent only, nested two folders deep, with junk a grader must ignore."""
     archive = tmp_path / "submission.zip"
@@ -123,6 +126,7 @@ def test_partial_submission_in_a_nested_zip(tmp_path):
     assert len(testcases) == len(data["tests"])
 
 
+@pytest.mark.slow
 def test_notebook_submission_is_converted_and_graded(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
@@ -134,6 +138,7 @@ def test_notebook_submission_is_converted_and_graded(tmp_path):
     assert by_exercise(data)["gradient_descent"] == GD.points == data["score"]
 
 
+@pytest.mark.slow
 @pytest.mark.training
 def test_complete_submission_scores_full_marks(tmp_path):
     """All four reference solutions, as a plain directory, through the command: full marks."""
@@ -150,6 +155,7 @@ def test_complete_submission_scores_full_marks(tmp_path):
     assert not ET.parse(tmp_path / "junit.xml").getroot().findall(".//failure")
 
 
+@pytest.mark.slow
 def test_stubs_score_zero_with_not_implemented_messages(tmp_path):
     done = grade(ROOT / "exercises" / "gradient_descent.py", tmp_path / "results.json", *QUICK)
     assert done.returncode == 0, done.stderr
@@ -227,6 +233,7 @@ def run_gradescope_with(bundle: Path, where: Path, files: dict[str, bytes], pyth
     return check_results(root / "results" / "results.json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("whole_group", [True, False], ids=["to-its-process-group", "to-run_autograder-alone"])
 def test_gradescope_run_stopped_by_sigterm_says_it_could_not_complete_and_leaves_nothing(bundle, tmp_path,
                                                                                         whole_group):
@@ -252,12 +259,14 @@ def test_gradescope_run_stopped_by_sigterm_says_it_could_not_complete_and_leaves
         assert made_by_gradings(temp_dir) == []
 
 
+@pytest.mark.slow
 def test_gradescope_run_of_a_partial_submission(bundle, tmp_path):
     data = run_gradescope(bundle, tmp_path, {"gradient_descent.py": (ROOT / "solutions" /
                                                                      "gradient_descent.py").read_bytes()}, *QUICK)
     assert data["score"] == GD.points
 
 
+@pytest.mark.slow
 def test_gradescope_run_of_an_empty_submission(bundle, tmp_path):
     data = run_gradescope(bundle, tmp_path, {"readme.txt": b"nothing"})
     assert data["score"] == 0
@@ -270,6 +279,7 @@ GRADESCOPE_USERS = {   # submission_metadata.json's "users" (gradescope-autograd
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", list(GRADESCOPE_USERS))
 def test_gradescope_run_records_who_handed_it_in(bundle, tmp_path, who):
     users = GRADESCOPE_USERS[who]
@@ -280,11 +290,13 @@ def test_gradescope_run_records_who_handed_it_in(bundle, tmp_path, who):
     assert data["extra_data"]["dl3"]["users"] == [{**u, "id": str(u["id"])} for u in users]
 
 
+@pytest.mark.slow
 def test_gradescope_run_with_unreadable_metadata_still_grades(bundle, tmp_path):
     data = run_gradescope(bundle, tmp_path, {"readme.txt": b"nothing"}, metadata="{not json")
     assert data["score"] == 0 and data["extra_data"]["dl3"]["users"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.training
 def test_gradescope_run_of_a_complete_submission(bundle, tmp_path):
     """All four reference solutions in a zip, graded through run_autograder: full marks."""
@@ -374,6 +386,7 @@ def _has_group(name: str) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_gradescope_run_as_root_keeps_the_student_out(bundle, tmp_path):
     """Run as root: the student's code runs as nobody, cannot read the hidden tests or write results."""
     # pytest's tmp_path is private to root; this stand-in for /autograder must be traversable,

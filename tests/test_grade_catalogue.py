@@ -15,69 +15,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import psutil
 import pytest
 
 from autograder.grade.supervisor.results import validate_gradescope
 from autograder.specs import get_exercise
-from tests.conftest import ROOT, run_kit
-
-CATALOGUE = Path(__file__).parent / "bad_submissions"
-ENTRIES = sorted(p.name for p in CATALOGUE.iterdir() if (p / "expect.json").is_file())
-SGD = ["sgd_start_point", "sgd_seed", "sgd_log_history", "sgd_fresh_batches", "sgd_converges"]
-GD_ARGS = ["--time-limit", "10", "--memory-mb", "2048"]
-MARKERS = ("dl3-catalogue-background", "dl3-catalogue-faker")
-
-
-def expectation(name: str) -> dict:
-    return json.loads((CATALOGUE / name / "expect.json").read_text())
-
-
-def build_submission(name: str, where: Path) -> Path:
-    """The submission directory (or file) of a catalogue entry."""
-    entry = CATALOGUE / name
-    spec = expectation(name)
-    exercise = get_exercise(spec.get("exercise", "gradient_descent"))
-    if spec.get("submit"):
-        return entry / spec["submit"]
-    sub = where / "submission"
-    shutil.copytree(entry, sub, ignore=shutil.ignore_patterns("expect.json", "patch.py"))
-    # Stored as NAME.fixture so that the kit's own pytest run never loads them (a conftest.py!).
-    for path in sorted(sub.rglob("*.fixture")):
-        path.rename(path.with_suffix(""))
-    if (entry / "patch.py").is_file():
-        reference = (ROOT / "solutions" / exercise.filename).read_text()
-        (sub / exercise.filename).write_text(reference + "\n\n# ---- catalogue patch ----\n"
-                                             + (entry / "patch.py").read_text())
-    return sub
-
-
-def grade_entry(name: str, tmp: Path) -> dict:
-    tmp.mkdir(parents=True, exist_ok=True)
-    sub = build_submission(name, tmp)
-    # Only the entry that fakes results files gets the usual name: where the sandbox cannot drop to
-    # `nobody` (this machine: Python under /root), a submission runs with the grader's uid and could
-    # write other gradings' files; its own score it cannot change.
-    results = tmp / "out" / ("results.json" if name == "fake_results_file" else "graded.json")
-    args = expectation(name).get("args", GD_ARGS)
-    started = time.monotonic()
-    done = run_kit("-m", "autograder", "grade", str(sub), "--results", str(results), *args, timeout=900)
-    return {"done": done, "results": results, "seconds": time.monotonic() - started}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Every catalogue entry, graded once (three at a time), by name."""
-    root = tmp_path_factory.mktemp("catalogue")
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {name: pool.submit(grade_entry, name, root / name) for name in ENTRIES}
-        return {name: future.result() for name, future in futures.items()}
-
+from tests.helpers.catalogue import ENTRIES, MARKERS, SGD, expectation
 
 def named(spec: dict, check: str) -> tuple[str, str]:
     """The failure kind and the mistake pattern ``expect.json`` gives ``check`` ("*": every other affected check)."""
@@ -113,9 +57,10 @@ def test_catalogue_is_complete():
     assert wanted <= set(ENTRIES), sorted(wanted - set(ENTRIES))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ENTRIES)
-def test_bad_submission(graded, name):
-    run = graded[name]
+def test_bad_submission(catalogue_graded, name):
+    run = catalogue_graded[name]
     done = run["done"]
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     data = json.loads(run["results"].read_text())
@@ -152,7 +97,8 @@ def test_every_entry_records_the_mistakes_it_must_produce():
             assert {"failure", "mistakes"} <= set(spec), f"{name}/expect.json: no failure kind or mistakes"
 
 
-def test_no_process_of_a_submission_survives(graded):
+@pytest.mark.slow
+def test_no_process_of_a_submission_survives(catalogue_graded):
     survivors = []
     for proc in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(proc.info["cmdline"] or [])
@@ -161,19 +107,22 @@ def test_no_process_of_a_submission_survives(graded):
     assert not survivors
 
 
-def test_fake_results_file_is_overwritten_by_the_grader(graded):
-    data = json.loads(graded["fake_results_file"]["results"].read_text())
+@pytest.mark.slow
+def test_fake_results_file_is_overwritten_by_the_grader(catalogue_graded):
+    data = json.loads(catalogue_graded["fake_results_file"]["results"].read_text())
     assert data["score"] < 100 and all(t["name"] != "everything" for t in data["tests"])
 
 
-def test_imitated_passing_output_is_marked_as_the_students(graded):
-    data = json.loads(graded["fake_pass_output"]["results"].read_text())
+@pytest.mark.slow
+def test_imitated_passing_output_is_marked_as_the_students(catalogue_graded):
+    data = json.loads(catalogue_graded["fake_pass_output"]["results"].read_text())
     assert "62/62" not in data["output"]
     for test in data["tests"]:
         assert "16 passed" not in test["output"] or "your code printed" in test["output"]
 
 
-def test_corrupt_zip_says_so_in_every_check(graded):
-    data = json.loads(graded["corrupt_zip"]["results"].read_text())
+@pytest.mark.slow
+def test_corrupt_zip_says_so_in_every_check(catalogue_graded):
+    data = json.loads(catalogue_graded["corrupt_zip"]["results"].read_text())
     assert data["score"] == 0
     assert all("not a readable zip file" in t["output"] for t in data["tests"])

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from autograder.grade.supervisor.results import INCOMPLETE, validate_gradescope
-from tests.conftest import ROOT
+from tests.helpers.kit import ROOT
 
 LMS_BOX = ROOT.parent / "shared" / "tools" / "lms_box.sh"
-pytestmark = pytest.mark.skipif(not LMS_BOX.is_file() or os.geteuid() != 0,
-                                reason="needs root and ../shared/tools/lms_box.sh (cgroup v1)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not LMS_BOX.is_file() or os.geteuid() != 0,
+                                                   reason="needs root and ../shared/tools/lms_box.sh (cgroup v1)")]
 MODULES = ("regularization.py", "gradient_descent.py")
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import textwrap
 
-from tests.conftest import run_kit
+import pytest
+
+from tests.helpers.kit import run_kit
 
 STUDENT = '''
 import os, sys
@@ -124,6 +126,7 @@ print("RESULT " + json.dumps(out, default=lambda v: v.item() if hasattr(v, "item
 '''
 
 
+@pytest.mark.slow
 def test_values_cross_the_sandbox_faithfully_and_state_comes_back(tmp_path):
     target = tmp_path / "target"
     target.mkdir()

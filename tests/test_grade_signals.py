@@ -1,6 +1,6 @@
 """A clean stop on every signal (docs/grading.md, "Nothing of a grading outlives it").
 
-Each test starts a grading of a slow submission (``tests/stopping.py``: its SGD starts a
+Each test starts a grading of a slow submission (``tests/helpers/stopping.py``: its SGD starts a
 daemon in a session of its own, then sleeps), stops it mid-way with a signal, and checks
 5 s later that no process of that grading is alive — its tree and every process of its
 sandbox user, as seen before the signal — and that nothing it made is left in its temporary
@@ -25,8 +25,8 @@ import pytest
 from autograder import batch
 from autograder.grade.scratch import owned_dir, remove_stale
 from autograder.grade.supervisor.results import INCOMPLETE, validate_gradescope
-from tests.conftest import ROOT, run_kit
-from tests.stopping import grading_temp_dir, made_by_gradings, mid_grading, slow_submission, survivors
+from tests.helpers.kit import ROOT, run_kit
+from tests.helpers.stopping import grading_temp_dir, made_by_gradings, mid_grading, slow_submission, survivors
 
 ARGS = ["--time-limit", "60", "--memory-mb", "2048"]
 
@@ -51,6 +51,7 @@ def assert_could_not_complete(path: Path, signum: int) -> None:
     assert data["extra_data"]["dl3"]["stopped"] == signal.Signals(signum).name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_a_stop_signal_ends_every_process_of_the_grading_and_removes_its_folders(tmp_path, temp_dir, signum):
     results = tmp_path / "results.json"
@@ -67,6 +68,7 @@ def test_a_stop_signal_ends_every_process_of_the_grading_and_removes_its_folders
     assert list(temp_dir.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_after_sigkill_the_children_die_and_the_next_grading_removes_the_folder(tmp_path, temp_dir):
     grading = start(["grade", str(slow_submission(tmp_path / "sub")), "--results", str(tmp_path / "r.json"), *ARGS],
                     temp_dir)
@@ -84,6 +86,7 @@ def test_after_sigkill_the_children_die_and_the_next_grading_removes_the_folder(
     assert list(temp_dir.iterdir()) == []                 # ... for the next grading, which removes it
 
 
+@pytest.mark.slow
 def test_sigterm_to_grade_batch_ends_its_gradings_and_keeps_what_was_written(tmp_path, temp_dir):
     subs = tmp_path / "class"
     (subs / "a-done").mkdir(parents=True)
@@ -111,6 +114,7 @@ def test_sigterm_to_grade_batch_ends_its_gradings_and_keeps_what_was_written(tmp
     assert [row.split(",")[0] for row in (out / batch.GRADEBOOK).read_text().splitlines()[1:]] == ["a-done"]
 
 
+@pytest.mark.slow
 def test_a_stopped_batch_stops_the_gradings_of_its_dask_tasks(tmp_path, temp_dir, monkeypatch):
     """Dask's cancel() does not stop a running task: the task asks the batch's own Dask Event."""
     from distributed import LocalCluster
@@ -135,6 +139,7 @@ def test_a_stopped_batch_stops_the_gradings_of_its_dask_tasks(tmp_path, temp_dir
     assert not (tmp_path / "out" / "a-slow").exists() and not (tmp_path / "out" / "b-slow").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare(1)")
 def test_a_completed_grading_leaves_nothing_on_the_machine(tmp_path, temp_dir):
     """A grading that completes leaves no process, and nothing in the temporary directory or /dev/shm.

@@ -23,7 +23,8 @@ from autograder import batch
 from autograder.specs import all_exercises, get_exercise
 from tests.class_fixtures import seeded
 from tests.class_fixtures.seeded import EXERCISE, KINDS
-from tests.conftest import run_kit
+from tests.helpers.nbgrader_course import cells_by_id, make_course, nbgrader, read
+from tests.helpers.kit import run_kit
 
 GD = get_exercise(EXERCISE)
 KIND = {kind.name: kind for kind in KINDS}
@@ -172,6 +173,7 @@ def kit_total(root: Path, student: str) -> float:
     return json.loads((root / "out" / student / batch.RESULTS).read_text())["score"]
 
 
+@pytest.mark.slow
 def test_only_regrades_the_students_named_and_a_failed_total_is_empty(graded_class):
     root, before = graded_class
     for student in CLASS:
@@ -200,6 +202,7 @@ def check_problems(stderr: str) -> None:
     assert "test student" in stderr
 
 
+@pytest.mark.slow
 def test_canvas_export_with_sis_columns_comes_back_with_the_kit_totals(graded_class, tmp_path):
     root, _ = graded_class
     export = tmp_path / "export.csv"
@@ -226,6 +229,7 @@ def test_canvas_export_with_sis_columns_comes_back_with_the_kit_totals(graded_cl
     assert after["students"]["1099"] == before["students"]["1099"]
 
 
+@pytest.mark.slow
 def test_semicolon_export_without_sis_user_id_gets_a_new_scaled_column(graded_class, tmp_path):
     root, _ = graded_class
     export = tmp_path / "export.csv"
@@ -249,6 +253,7 @@ def test_semicolon_export_without_sis_user_id_gets_a_new_scaled_column(graded_cl
     assert after["students"]["1004"]["DL3"] == after["students"]["1005"]["DL3"] == ""
 
 
+@pytest.mark.slow
 def test_canvas_points_that_disagree_with_the_kit_stop_the_run(graded_class, tmp_path):
     root, _ = graded_class
     export = tmp_path / "export.csv"
@@ -265,6 +270,7 @@ def test_canvas_points_that_disagree_with_the_kit_stop_the_run(graded_class, tmp
     assert done.returncode == 2 and "no column 'Email'" in done.stderr
 
 
+@pytest.mark.slow
 def test_moodle_file_matched_by_idnumber_with_feedback_of_visible_checks_only(graded_class, tmp_path):
     root, _ = graded_class
     export = tmp_path / "moodle-export.csv"   # Moodle's "Export → Plain text file" columns
@@ -293,6 +299,7 @@ def test_moodle_file_matched_by_idnumber_with_feedback_of_visible_checks_only(gr
     assert hidden and not any(name in (tmp_path / "moodle.csv").read_text() for name in hidden)
 
 
+@pytest.mark.slow
 def test_moodle_file_without_roster_is_every_graded_submission(graded_class, tmp_path):
     root, _ = graded_class
     done = gradebook(root / "out", "--format", "moodle", "--out", tmp_path / "moodle.csv")
@@ -309,9 +316,9 @@ def test_a_folder_that_is_not_graded_cannot_run(tmp_path):
 # ---------------------------------------------------------------------------- an nbgrader course
 
 
+@pytest.mark.slow
 def test_nbgrader_course_grades_are_nbgraders_late_penalty_included(tmp_path):
     """Gradient descent handed in (regularization not): complete, sign-flipped, complete but late, and lost."""
-    from tests.test_nbgrader import cells_by_id, make_course, nbgrader, read
 
     course = make_course(tmp_path / "course")
     for notebook in (course / "source" / "dl3").glob("*.ipynb"):
@@ -371,6 +378,6 @@ def test_nbgrader_course_grades_are_nbgraders_late_penalty_included(tmp_path):
 
     done = gradebook(course, "--format", "moodle", "--id-field", "email", "--feedback", "--out", tmp_path / "m.csv")
     assert done.returncode == 1 and "grader failure: dan (Dan Lost <dan@uni.example>)" in done.stderr, done.stderr
-    read = moodle_reads(tmp_path / "m.csv", "email", "dl3", "Feedback")
-    assert {email: row["grade"] for email, row in read.items()} == {
+    moodle = moodle_reads(tmp_path / "m.csv", "email", "dl3", "Feedback")
+    assert {email: row["grade"] for email, row in moodle.items()} == {
         people[s][2]: float(exported[s]["score"]) for s in ("ana", "ben", "cleo")}

@@ -21,7 +21,7 @@ import pytest
 from autograder import gradescope
 from autograder.datasets import DATASET_FILES
 from autograder.gradescope import RUN_AUTOGRADER, SETUP_SH
-from tests.conftest import ROOT, SHARED_DATA
+from tests.helpers.kit import ROOT, SHARED_DATA
 
 NO_VENV = "-no-venv"   # a version suffix: this stand-in has no ensurepip (Ubuntu without python3.X-venv)
 

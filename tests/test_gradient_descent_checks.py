@@ -12,7 +12,7 @@ import json
 import pytest
 
 from autograder.specs.gradient_descent import EXERCISE
-from tests.conftest import ROOT
+from tests.helpers.kit import ROOT
 
 SOLUTION = (ROOT / "solutions" / "gradient_descent.py").read_text()
 TEST_FILES = [str(ROOT / "exercises" / "test_gradient_descent.py"),

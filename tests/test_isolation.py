@@ -38,7 +38,7 @@ from autograder.grade.isolation import privileges, users
 from autograder.grade.supervisor.results import Results, gradescope_json, summary_text, validate_gradescope
 from autograder.grade.supervisor.results import TestResult as Entry
 from autograder.specs import HIDDEN_SPECS, SpecError, all_exercises, get_exercise, with_hidden
-from tests.conftest import ROOT, run_kit
+from tests.helpers.kit import ROOT, run_kit
 
 CATALOGUE = Path(__file__).parent / "bad_submissions"
 CASES = sorted(p.name for p in CATALOGUE.iterdir() if (p / "isolation.json").is_file())
@@ -581,6 +581,7 @@ def expected_score(spec: dict, data: dict) -> float:
     return points
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CASES)
 def test_isolation_case(graded_cases, name):
     run, spec = graded_cases[name], case_spec(name)

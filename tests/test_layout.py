@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers.kit import ROOT
 
 GRADE = ROOT / "autograder" / "grade"
 PASTED = sorted(p for p in (GRADE / "child").glob("*.py") if p.name not in ("__init__.py", "source.py")) + \

@@ -13,7 +13,7 @@ from autograder.checks.training import TrainingSetup
 from autograder.fingerprints import normal_source, stale_costs, stale_measurements, stale_thresholds
 from autograder.grade.limits import REFERENCE_COSTS
 from autograder.specs import all_exercises
-from tests.conftest import ROOT, SHARED_DATA, copy_kit, run_kit
+from tests.helpers.kit import ROOT, SHARED_DATA, copy_kit, run_kit
 
 MNIST_CONV = "keras.layers.Conv2D(25, kernel_size=(3, 3)"
 

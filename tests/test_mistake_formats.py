@@ -18,7 +18,9 @@ import pytest
 from autograder.checks.mistakes import NAMED_KINDS
 from autograder.grade.supervisor.results import validate_gradescope
 from autograder.specs import get_exercise
-from tests.conftest import ROOT, run_kit
+from tests.helpers.kit import ROOT, run_kit
+
+pytestmark = pytest.mark.slow
 
 PATCH = '''
 

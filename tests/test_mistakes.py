@@ -40,7 +40,7 @@ from autograder.checks.values import CheckFailure
 from autograder.specs import all_exercises, declared_mistakes, get_exercise
 from autograder.specs.mnist_cnn import cnn_model_spec
 from autograder.specs.regularization import dense_stack_spec
-from tests.conftest import ROOT
+from tests.helpers.kit import ROOT
 
 L = keras.layers
 TEST_FILES = sorted((ROOT / "exercises").glob("test_*.py")) + sorted((ROOT / "hidden_tests").glob("test_*_hidden.py"))
@@ -258,6 +258,7 @@ def test_compile_mistake_fires(name):
     assert failure.mistake == name, str(failure)
 
 
+@pytest.mark.slow
 def test_pipeline_and_accuracy_mistakes_fire():
     setup = TrainingSetup(n_train=8, n_test=4, batch_size=4, max_epochs=1, threshold=0.9)
     model = keras.Sequential([keras.Input(shape=(4,)), L.Dense(3, activation="softmax")])
@@ -463,7 +464,7 @@ def patched(exercise, case: str | tuple[str, str]) -> str:
 def case_param(full_id: str):
     exercise, check, _ = split(full_id)
     training = get_exercise(exercise).check(check).training
-    return pytest.param(full_id, id=full_id, marks=[pytest.mark.training] if training else [])
+    return pytest.param(full_id, id=full_id, marks=[pytest.mark.training, pytest.mark.slow] if training else [])
 
 
 def grade_check(pytester, exercise, check: str, source: str) -> dict:

@@ -6,10 +6,6 @@ from __future__ import annotations
 import ast
 import csv
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,39 +14,8 @@ from autograder import nbsource
 from autograder.nbsource import BEGIN_HIDDEN, NarrativeError, build_notebook
 from autograder.notebooks import convert_cells, is_module_cell
 from autograder.specs import all_exercises, get_exercise
-from tests.conftest import ROOT
-
-VENV_BIN = Path(sys.executable).parent
-COURSE_FILES = ["autograder", "exercises", "hidden_tests", "source", "nbgrader_config.py", "pyproject.toml"]
-ASSIGNMENT = nbsource.ASSIGNMENT
-
-
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([str(VENV_BIN / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True,
-                          timeout=1800)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
-
-
-def make_course(dest: Path) -> Path:
-    """A course directory as an instructor has it: a copy of the repo's kit and notebooks."""
-    for name in COURSE_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copyfile(src, dest / name)
-    return dest
-
-
-def cells_by_id(notebook: dict) -> dict[str, dict]:
-    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in notebook["cells"] if "nbgrader" in c["metadata"]}
-
-
-def read(path: Path) -> dict:
-    return json.loads(path.read_text())
-
+from tests.helpers.kit import ROOT
+from tests.helpers.nbgrader_course import ASSIGNMENT, cells_by_id, make_course, nbgrader, read
 
 # ---------------------------------------------------------------------------- generation
 
@@ -102,6 +67,7 @@ def course(tmp_path_factory) -> Path:
     return course
 
 
+@pytest.mark.slow
 def test_committed_release_is_what_generate_assignment_produces(course):
     fresh = sorted(p.name for p in (course / "release" / ASSIGNMENT).glob("*.ipynb"))
     committed = sorted(p.name for p in (ROOT / "release" / ASSIGNMENT).glob("*.ipynb"))
@@ -170,6 +136,7 @@ def graded_course(course):
     return course, grades
 
 
+@pytest.mark.slow
 def test_scores_complete_full_untouched_zero_partial_exact(graded_course):
     _, grades = graded_course
     total = sum(e.points for e in all_exercises().values())
@@ -179,6 +146,7 @@ def test_scores_complete_full_untouched_zero_partial_exact(graded_course):
     assert float(grades["partial"]["raw_score"]) == partial
 
 
+@pytest.mark.slow
 def test_feedback_exists_and_shows_no_hidden_test(graded_course):
     course, _ = graded_course
     hidden_calls = [f'run_check("{e.name}", "{c.name}"' for e in all_exercises().values() for c in e.checks
@@ -199,6 +167,7 @@ def test_feedback_exists_and_shows_no_hidden_test(graded_course):
 # ---------------------------------------------------------------------------- execution
 
 
+@pytest.mark.slow
 def test_solution_notebooks_run_top_to_bottom(graded_course):
     """The complete student's notebooks are the solution notebooks; nbgrader ran them in the kit's kernel."""
     course, _ = graded_course

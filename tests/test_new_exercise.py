@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers.kit import ROOT
+
+pytestmark = pytest.mark.slow
 
 RECIPE = "### Add an exercise"
 VENV = Path(sys.executable).parent.parent

@@ -40,9 +40,11 @@ import pytest
 from autograder.nbsource import ASSIGNMENT, check_for_grade_id
 from autograder.report.from_nbgrader import read_nbgrader
 from autograder.specs import get_exercise
-from tests.test_differential import through_grade
-from tests.test_nbgrader import VENV_BIN, make_course, nbgrader
-from tests.test_notebooks import filled_notebook
+from tests.helpers.nbgrader_course import VENV_BIN, make_course, nbgrader
+from tests.helpers.notebooks import filled_notebook
+from tests.helpers.routes import through_grade
+
+pytestmark = pytest.mark.slow
 
 SLEEP = 30   # seconds the slow demonstration cell sleeps; grading does not wait for it
 

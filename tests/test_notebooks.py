@@ -16,7 +16,8 @@ import pytest
 from autograder import pack
 from autograder.notebooks import NotebookError, convert_cells, convert_notebook, is_plain, Names, parse_cell
 from autograder.tensorflow_logs import strip_tensorflow_logs
-from tests.conftest import ROOT, run_kit
+from tests.helpers.notebooks import filled_notebook
+from tests.helpers.kit import ROOT, run_kit
 
 MODULE = {"dl3": {"module": True}}
 CHECK = {"nbgrader": {"grade": True, "solution": False, "grade_id": "x-check", "points": 1}}
@@ -223,19 +224,6 @@ def test_pack_says_when_a_name_is_defined_only_in_demonstration_code():
     assert pack.undefined_warnings(conversion.source, ("mse",), "gradient_descent.ipynb", conversion) == [
         "`mse` uses `X`, which gradient_descent.ipynb defines only in code that is not graded (cell 1): "
         "a NameError when it is graded"]
-
-
-def filled_notebook(module: str) -> dict:
-    """The release notebook with every exercise cell filled in from the source notebook."""
-    release = json.loads((ROOT / "release" / "dl3" / f"{module}.ipynb").read_text())
-    source = json.loads((ROOT / "source" / "dl3" / f"{module}.ipynb").read_text())
-    answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"]
-               for c in source["cells"] if "nbgrader" in c["metadata"]}
-    for cell in release["cells"]:
-        nbgrader = cell["metadata"].get("nbgrader", {})
-        if nbgrader.get("solution"):
-            cell["source"] = answers[nbgrader["grade_id"]]
-    return release
 
 
 @pytest.fixture

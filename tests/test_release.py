@@ -12,7 +12,7 @@ import pytest
 
 from autograder import release
 from autograder.release import StubError, make_stub
-from tests.conftest import ROOT, run_kit
+from tests.helpers.kit import ROOT, run_kit
 
 
 def test_committed_stubs_are_not_stale():
@@ -152,6 +152,7 @@ def unzipped_bundle(student_bundle, tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_bundle_cli_lists_student_commands_only(unzipped_bundle):
     helped = run_kit("-m", "autograder", "--help", cwd=unzipped_bundle)
     assert helped.returncode == 0, helped.stderr

@@ -22,7 +22,7 @@ from dataclasses import replace
 import pytest
 
 from autograder.specs import HIDDEN_SPECS, SpecError, get_exercise, with_hidden
-from tests.conftest import ROOT, SHARED_DATA, copy_kit, run_kit
+from tests.helpers.kit import ROOT, SHARED_DATA, copy_kit, run_kit
 
 GD = get_exercise("gradient_descent")
 PARTIAL_TESTS = '''
@@ -129,6 +129,7 @@ def gap_kit(tmp_path_factory):
     return copy_kit(tmp_path_factory.mktemp("gap_kit"), {hidden: (mark, "")})
 
 
+@pytest.mark.slow
 def test_grade_records_no_score_and_exits_3(gap_kit, tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "gradient_descent.py").write_text((ROOT / "solutions" / "gradient_descent.py").read_text())

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from autograder.notebook_checks import CheckFailed
-from tests.conftest import ROOT, run_kit
+from tests.helpers.kit import ROOT, run_kit
 
 # Cells as a student's kernel runs them: the release notebook's stub functions, then check cells.
 IPYTHON_SESSION = '''

@@ -26,6 +26,8 @@ from autograder.specs.mnist_cnn import EXERCISE as MNIST
 from autograder.specs.mnist_cnn import dense_model_spec
 from autograder.specs.regularization import EXERCISE as REGULARIZATION
 
+pytestmark = pytest.mark.slow
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 L = keras.layers

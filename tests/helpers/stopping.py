@@ -16,7 +16,7 @@ from typing import Iterator
 
 import psutil
 
-from tests.conftest import ROOT
+from tests.helpers.kit import ROOT
 
 MARKER = "dl3-stop-test-daemon"
 SLOW_PATCH = f'''
