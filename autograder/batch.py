@@ -49,6 +49,7 @@ from autograder.grade.scratch import owned_dir, remove_stale
 from autograder.grade.supervisor.results import INCOMPLETE, write_atomically
 from autograder.identity import USERS
 from autograder.specs import all_exercises
+from autograder.spreadsheet import inert
 
 RESULTS = "results.json"
 META = "meta.json"
@@ -250,13 +251,15 @@ def gradebook_rows(out: Path) -> list[dict]:
             continue
         graded = meta["status"] == "graded" and results.get("score") is not None
         parts = part_points(results)
-        rows.append({"student": meta["student"], **{k: f"{v:g}" if graded else "" for k, v in parts.items()},
+        rows.append({"student": inert(meta["student"]), **{k: f"{v:g}" if graded else "" for k, v in parts.items()},
                      "total": f"{float(results['score']):g}" if graded else "", "status": meta["status"]})
     return rows
 
 
 def write_gradebook(out: Path) -> Path:
     """``gradebook.csv``: student, points per part, total, status — rebuilt from the per-student files.
+
+    The student's name is the folder's or zip's, a student's choice: written inert (``autograder/spreadsheet.py``).
 
     A grading that did not complete has empty points and total: nothing is its truth, not 0.
     """

@@ -22,6 +22,7 @@ from __future__ import annotations
 from autograder.gradebook.csvfile import CsvFile, Dialect, format_points, read_csv, write_csv
 from autograder.gradebook.grades import ClassGrades, Missed, StudentGrade
 from autograder.gradebook.matching import match
+from autograder.spreadsheet import inert
 from autograder.gradebook.request import (GradebookError, Outcome, Request, grade_values, people_label,
                                           report_matches, scale, target_columns)
 
@@ -60,7 +61,7 @@ def grade_rows(pairs: Rows, exercises: list[str | None], factor: float, dialect:
         values = grade_values(grade, exercises)
         if any(v is not None for v in values):
             rows.append([identifier] + ["" if v is None else format_points(v * factor, dialect) for v in values]
-                        + ([feedback_text(grade.missed)] if feedback else []))
+                        + ([inert(feedback_text(grade.missed))] if feedback else []))
     return rows
 
 

@@ -5,6 +5,8 @@
 - ``checks.csv``: a row per check — pass rate and failures by kind;
 - ``mistakes.csv``: the ranked mistakes with description and example;
 - ``grader_failures.csv``: the gradings that did not complete.
+
+Students' text in them (names, example messages, details) is written inert (``autograder/spreadsheet.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from autograder.grade.supervisor.results import write_atomically
 from autograder.report.html import page
 from autograder.report.table import KINDS
+from autograder.spreadsheet import inert
 
 
 def write_report(report: dict, out: Path) -> list[Path]:
@@ -33,11 +36,16 @@ def write_report(report: dict, out: Path) -> list[Path]:
     return [out / name for name in files]
 
 
+# Columns whose text a student chose (a folder or zip name, what their code printed or raised).
+STUDENT_TEXT = ("student", "example", "detail")
+
+
 def _csv(fields: list[str], rows: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: inert(v) if k in STUDENT_TEXT and isinstance(v, str) else v for k, v in row.items()}
+                     for row in rows)
     return buffer.getvalue()
 
 

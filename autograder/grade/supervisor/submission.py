@@ -5,6 +5,13 @@ is converted with ``autograder.notebooks.convert_notebook``, and the notes say w
 cells were not graded); everything else —
 ``conftest.py``, ``pytest.ini``, ``sitecustomize.py``, other modules, symlinks — is
 ignored. Nothing is extracted: files are read one by one with a size cap.
+
+A zip member is a file unless its mode says otherwise (a directory, a symbolic link, another
+special type): the mode's type bits are absent where a tool writes permissions alone (Python's
+``ZipFile.writestr``) or MS-DOS attributes alone (Windows' compressed folders), and such a member
+is a file. A member or file that carries an exercise's name but is skipped — a symbolic link, a
+special file, too big, an unsafe name, in an ignored or hidden folder — is named with the reason:
+"is not in your submission" is said only where nothing of that name exists.
 """
 
 from __future__ import annotations
@@ -21,6 +28,11 @@ from autograder.specs import all_exercises
 
 MAX_FILE_BYTES = 20 * 2**20
 SKIP_PARTS = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")
+# Why a file or member that carries an exercise's name was not graded ("<name> <reason>").
+SYMLINK = "is a symbolic link"
+SPECIAL = "is a special file, not a regular file"
+UNSAFE_NAME = "has an unsafe name (absolute, or with '..')"
+ZIP_TYPES = {stat.S_IFLNK: SYMLINK, stat.S_IFDIR: None}   # any other type bits but a file's: SPECIAL
 
 
 class SubmissionError(Exception):
@@ -47,19 +59,47 @@ class SubmittedFiles:
     problem: str | None = None                              # the whole submission is unreadable
 
 
-def _candidates(names: list[str], modules: set[str]) -> dict[str, list[str]]:
-    """For each module, the matching paths, best first (shallowest, then .py before .ipynb)."""
+Skipped = dict[str, list[tuple[str, str]]]   # module -> (name, why it was skipped)
+
+
+def _candidates(names: list[str], modules: set[str]) -> tuple[dict[str, list[str]], Skipped]:
+    """For each module, the matching paths, best first (shallowest, then .py before .ipynb); and those of
+    its name that are skipped, with the reason."""
     found: dict[str, list[str]] = {}
+    skipped: Skipped = {}
     for name in names:
         path = PurePosixPath(name)
-        if any(part in SKIP_PARTS or part.startswith(".") for part in path.parts):
-            continue
         if path.suffix not in (".py", ".ipynb") or path.stem not in modules:
             continue
-        found.setdefault(path.stem, []).append(name)
+        reason = _unsafe_or_ignored(path)
+        if reason:
+            skipped.setdefault(path.stem, []).append((name, reason))
+        else:
+            found.setdefault(path.stem, []).append(name)
     for paths in found.values():
         paths.sort(key=lambda p: (len(PurePosixPath(p).parts), PurePosixPath(p).suffix != ".py", p))
-    return found
+    return found, skipped
+
+
+def _unsafe_or_ignored(path: PurePosixPath) -> str | None:
+    if path.is_absolute() or ".." in path.parts:
+        return UNSAFE_NAME
+    for folder in path.parts[:-1]:
+        if folder in SKIP_PARTS:
+            return f"lies in {folder}/, a folder the grader ignores"
+        if folder.startswith("."):
+            return f"lies in a hidden folder ({folder}/)"
+    return None
+
+
+def _note_skipped(sub: SubmittedFiles, skipped: Skipped) -> None:
+    """A module with nothing graded but something skipped gets a part whose problem says why; others a note."""
+    for module, entries in sorted(skipped.items()):
+        said = "; ".join(f"{name} {reason}" for name, reason in entries)
+        if module in sub.parts:
+            sub.notes.append(f"{module}: also skipped {said}")
+        else:
+            sub.parts[module] = Part(module, entries[0][0], problem=f"{said}, so it was not graded")
 
 
 def _convert(module: str, origin: str, data: bytes) -> Part:
@@ -105,8 +145,9 @@ def _read(path: Path) -> SubmittedFiles:
 def _from_directory(root: Path, modules: set[str]) -> SubmittedFiles:
     files: dict[str, Path] = {}
     try:
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise):
-            dirnames[:] = [d for d in dirnames if d not in SKIP_PARTS and not d.startswith(".")]
+        # Ignored and hidden folders are walked too (a file of an exercise's name there is named as skipped);
+        # what cannot be read there is left out.
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise_unless_ignored(root)):
             for name in filenames:
                 full = Path(dirpath) / name
                 files[full.relative_to(root).as_posix()] = full
@@ -114,7 +155,8 @@ def _from_directory(root: Path, modules: set[str]) -> SubmittedFiles:
         raise SubmissionError(f"{root}: cannot be read: {exc.strerror or exc}") from None
     sub = _from_files(files, modules)
     # An uploaded zip that was not unpacked (one level): search it for the parts still missing.
-    zips = sorted((rel for rel in files if rel.lower().endswith(".zip")), key=lambda r: (r.count("/"), r))
+    zips = sorted((rel for rel in files if rel.lower().endswith(".zip") and not _unsafe_or_ignored(PurePosixPath(rel))),
+                  key=lambda r: (r.count("/"), r))
     for rel in zips:
         if all(m in sub.parts for m in modules):
             break
@@ -131,31 +173,57 @@ def _from_directory(root: Path, modules: set[str]) -> SubmittedFiles:
     return sub
 
 
-def _raise(exc: OSError) -> None:
-    raise exc
+def _raise_unless_ignored(root: Path):
+    def check(exc: OSError) -> None:
+        where = Path(exc.filename or root)
+        if where == root or not _unsafe_or_ignored(PurePosixPath(where.relative_to(root).as_posix()) / "x"):
+            raise exc
+    return check
 
 
 def _from_files(files: dict[str, Path], modules: set[str]) -> SubmittedFiles:
     sub = SubmittedFiles()
-    for module, paths in _candidates(list(files), modules).items():
-        origin = paths[0]
-        full = files[origin]
-        try:
-            info = os.lstat(full)
-            if not stat.S_ISREG(info.st_mode):
-                sub.parts[module] = Part(module, origin, problem=f"{origin} is not a regular file (a link?)")
+    found, skipped = _candidates(list(files), modules)
+    for module, paths in found.items():
+        regular = []
+        for origin in paths:
+            try:
+                mode = os.lstat(files[origin]).st_mode
+            except OSError as exc:
+                sub.parts.setdefault(module, Part(module, origin,
+                                                  problem=f"{origin} could not be read: {exc.strerror or exc}"))
                 continue
-            if info.st_size > MAX_FILE_BYTES:
-                sub.parts[module] = _too_big(module, origin, info.st_size)
-                continue
-            data = full.read_bytes()
-        except OSError as exc:
-            sub.parts[module] = Part(module, origin, problem=f"{origin} could not be read: {exc.strerror or exc}")
-            continue
-        sub.parts[module] = _convert(module, origin, data)
-        if len(paths) > 1:
-            sub.notes.append(f"{module}: graded {origin}; ignored {', '.join(paths[1:])}")
+            if stat.S_ISREG(mode):
+                regular.append(origin)
+            else:
+                skipped.setdefault(module, []).append((origin, SYMLINK if stat.S_ISLNK(mode) else SPECIAL))
+        if regular:
+            sub.parts[module] = _read_file(module, regular[0], files[regular[0]])
+            if len(regular) > 1:
+                sub.notes.append(f"{module}: graded {regular[0]}; ignored {', '.join(regular[1:])}")
+    _note_skipped(sub, skipped)
     return sub
+
+
+def _read_file(module: str, origin: str, full: Path) -> Part:
+    try:
+        size = os.lstat(full).st_size
+        if size > MAX_FILE_BYTES:
+            return _too_big(module, origin, size)
+        data = full.read_bytes()
+    except OSError as exc:
+        return Part(module, origin, problem=f"{origin} could not be read: {exc.strerror or exc}")
+    return _convert(module, origin, data)
+
+
+def _zip_member_problem(info: zipfile.ZipInfo) -> str | None:
+    """None for a file; the reason it is skipped otherwise ("" for a directory: skipped silently)."""
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if info.is_dir() or kind == stat.S_IFDIR:
+        return ""
+    if kind in (0, stat.S_IFREG):
+        return None
+    return ZIP_TYPES.get(kind) or SPECIAL
 
 
 def _from_zip(path: Path, modules: set[str]) -> SubmittedFiles:
@@ -167,30 +235,35 @@ def _from_zip(path: Path, modules: set[str]) -> SubmittedFiles:
         raise SubmissionError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     sub = SubmittedFiles()
     with archive:
-        infos = {}
+        infos: dict[str, zipfile.ZipInfo] = {}
+        skipped: Skipped = {}
         for info in archive.infolist():
-            mode = info.external_attr >> 16
-            if info.is_dir() or (mode and not stat.S_ISREG(mode)):
-                continue
-            infos[info.filename] = info
-        for module, paths in _candidates(list(infos), modules).items():
-            origin = paths[0]
-            info = infos[origin]
-            if info.file_size > MAX_FILE_BYTES:
-                sub.parts[module] = _too_big(module, origin, info.file_size)
-                continue
-            try:
-                with archive.open(info) as member:
-                    data = member.read(MAX_FILE_BYTES + 1)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, EOFError,
-                    OSError, RuntimeError) as exc:
-                sub.parts[module] = Part(module, origin, problem=f"{origin} could not be read from the zip "
-                                                                 f"({type(exc).__name__}: {exc})")
-                continue
-            if len(data) > MAX_FILE_BYTES:
-                sub.parts[module] = _too_big(module, origin, len(data))
-                continue
-            sub.parts[module] = _convert(module, origin, data)
+            problem = _zip_member_problem(info)
+            name = info.filename.replace("\\", "/")   # a few Windows tools write backslashes
+            if problem is None:
+                infos[name] = info
+            elif problem and PurePosixPath(name).suffix in (".py", ".ipynb") and PurePosixPath(name).stem in modules:
+                skipped.setdefault(PurePosixPath(name).stem, []).append((name, problem))
+        found, ignored = _candidates(list(infos), modules)
+        for module, reasons in ignored.items():
+            skipped.setdefault(module, []).extend(reasons)
+        for module, paths in found.items():
+            sub.parts[module] = _read_member(archive, module, paths[0], infos[paths[0]])
             if len(paths) > 1:
-                sub.notes.append(f"{module}: graded {origin}; ignored {', '.join(paths[1:])}")
+                sub.notes.append(f"{module}: graded {paths[0]}; ignored {', '.join(paths[1:])}")
+    _note_skipped(sub, skipped)
     return sub
+
+
+def _read_member(archive: zipfile.ZipFile, module: str, origin: str, info: zipfile.ZipInfo) -> Part:
+    if info.file_size > MAX_FILE_BYTES:
+        return _too_big(module, origin, info.file_size)
+    try:
+        with archive.open(info) as member:
+            data = member.read(MAX_FILE_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, EOFError,
+            OSError, RuntimeError) as exc:
+        return Part(module, origin, problem=f"{origin} could not be read from the zip ({type(exc).__name__}: {exc})")
+    if len(data) > MAX_FILE_BYTES:
+        return _too_big(module, origin, len(data))
+    return _convert(module, origin, data)
