@@ -130,10 +130,10 @@ def cmd_reference_costs(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"stale: {problem}")
         return 1 if problems else 0
-    from autograder.costs import measure_reference_costs
+    from autograder.costs import measure_reference_costs, measured_summary
 
     data = measure_reference_costs(only=args.exercise)
-    print(f"wrote the reference's cost of {len(data['checks'])} checks ({data['machine']})")
+    print(measured_summary(data, args.exercise))
     return 0
 
 

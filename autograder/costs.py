@@ -68,3 +68,13 @@ def measure_reference_costs(out: Path = REFERENCE_COSTS, kit_root: Path = KIT_RO
     }
     write_atomically(out, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return data
+
+
+def measured_summary(data: dict, only: list[str] | None = None) -> str:
+    """What ``reference-costs`` wrote: the checks measured (``only`` these exercises' checks), and on what machine."""
+    if not only:
+        return f"wrote the reference's cost of {len(data['checks'])} checks ({data['machine']})"
+    counts = [(name, sum(1 for key in data["checks"] if key.split("/")[0] == name)) for name in dict.fromkeys(only)]
+    measured = ", ".join(f"{count} check{'s' * (count != 1)} of {name}" for name, count in counts)
+    return (f"wrote the reference's cost of {measured}; the other exercises' figures kept "
+            f"({len(data['checks'])} checks in all; {data['machine']})")

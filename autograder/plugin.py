@@ -32,6 +32,7 @@ from typing import Callable
 import pytest
 
 from autograder.checks import mistakes
+from autograder.checks.architecture import ModelSpecError
 from autograder.checks.values import CheckFailure
 from autograder.datasets import DatasetNotFoundError
 from autograder import config as kit
@@ -329,6 +330,8 @@ def describe_failure(excinfo: pytest.ExceptionInfo, exercise: Exercise) -> Verdi
         if type(exc).__name__ == "GraderFailure" and type(exc).__module__ == "autograder.grade.judge.manager":
             # the grader's own failure: never the student's score
             return Verdict("grader failure", str(exc), mistakes.GRADER_FAILURE)
+        if isinstance(exc, ModelSpecError):   # the exercise's spec is wrong: the kit's error, never the student's
+            return Verdict("grader failure", f"the exercise's spec is wrong: {exc}", mistakes.GRADER_FAILURE)
     if any(isinstance(e, NotImplementedError) for e in chain):
         func = _unimplemented_function(excinfo, exercise)
         what = f"`{func}`" if func else "a function this check calls"

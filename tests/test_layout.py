@@ -4,6 +4,8 @@
 - the child's modules (``grade/child/`` but ``source.py``, which assembles them) and
   ``memory_hooks.py`` import nothing of the kit: their text is pasted into the child's program;
 - only ``autograder/config.py`` reads the environment's ``DL3_*`` variables or spells their names.
+- the supervisor, the specs and a grading of the gradient-descent exercise import no TensorFlow (Keras is
+  imported lazily, where a check builds or compares a model).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.kit import ROOT
+from tests.helpers.kit import ROOT, run_kit
 
 GRADE = ROOT / "autograder" / "grade"
 PASTED = sorted(p for p in (GRADE / "child").glob("*.py") if p.name not in ("__init__.py", "source.py")) + \
@@ -60,3 +62,30 @@ def test_only_config_reads_the_kits_environment_variables():
     offenders = [f"{p.relative_to(ROOT)}: {m}" for p in sorted((ROOT / "autograder").rglob("*.py"))
                  if p.name != "config.py" for m in spelled.findall(p.read_text())]
     assert not offenders
+
+
+# Imports the supervisor and the judge, every spec and its model specs, then runs the gradient-descent
+# exercise's checks (visible and hidden) as the judge runs them, in-process: no TensorFlow may load.
+NO_TENSORFLOW = """
+import importlib, pkgutil, sys
+import pytest
+for package in ("autograder.grade.supervisor", "autograder.grade.judge"):
+    for found in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        importlib.import_module(package + "." + found.name)
+from autograder.specs import all_exercises
+from autograder.specs.cifar_cnn import cifar_model_spec
+from autograder.specs.mnist_cnn import cnn_model_spec, dense_model_spec
+from autograder.specs.regularization import dense_stack_spec
+all_exercises()
+specs = [cifar_model_spec(), cnn_model_spec((2, 2)), dense_model_spec(), dense_stack_spec(16, dropout_rate=0.5)]
+code = pytest.main(["-q", "exercises/test_gradient_descent.py", "hidden_tests/test_gradient_descent_hidden.py",
+                    "--target", "solutions"])
+print("EXIT", int(code))
+print("LOADED", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
+"""
+
+
+def test_the_supervisor_specs_and_a_gradient_descent_grading_import_no_tensorflow():
+    result = run_kit("-c", NO_TENSORFLOW, timeout=300)
+    assert "EXIT 0" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "LOADED []" in result.stdout, result.stdout[-3000:]

@@ -7,15 +7,30 @@ when it no longer matches, the kit's tests and ``gradescope-bundle`` fail with t
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from autograder.checks.training import TrainingSetup
-from autograder.fingerprints import normal_source, stale_costs, stale_measurements, stale_thresholds
+from autograder.costs import measured_summary
+from autograder.fingerprints import normal_source, read_json, stale_costs, stale_measurements, stale_thresholds
 from autograder.grade.limits import REFERENCE_COSTS
 from autograder.specs import all_exercises
 from tests.helpers.kit import ROOT, SHARED_DATA, copy_kit, run_kit
 
-MNIST_CONV = "keras.layers.Conv2D(25, kernel_size=(3, 3)"
+SWEEP = read_json(ROOT / "benchmarks" / "sweep_thresholds.json")["cases"]
+
+
+def first_cnn_layer() -> str:
+    """The first layer of the reference's build_cnn_model, as its source spells it (whatever the model is)."""
+    source = (ROOT / "solutions" / "mnist_cnn.py").read_text()
+    builder = source[source.index("def build_cnn_model("):]
+    return re.search(r"keras\.Input\(.*\),\n\s*(keras\.layers\.\w+\(.*\)),\n", builder).group(1)
+
+
+def changed_cnn() -> tuple[str, str]:
+    """An edit of the reference's code (its first CNN layer gets another name): a change of the model's code."""
+    layer = first_cnn_layer()
+    return layer, layer[:-1] + ', name="renamed")'
 
 
 def test_the_kits_thresholds_and_costs_are_fresh():
@@ -33,11 +48,11 @@ def test_docstrings_comments_and_layout_do_not_count_code_does():
     reworded = source.replace('"""The workshop\'s CNN', '"""A reworded docstring: the CNN').replace(
         "    ### BEGIN SOLUTION\n", "    ### BEGIN SOLUTION\n    # a comment\n\n")
     assert reworded != source and normal_source(reworded) == normal_source(source)
-    assert normal_source(source.replace(MNIST_CONV, MNIST_CONV.replace("25", "64"))) != normal_source(source)
+    assert normal_source(source.replace(*changed_cnn())) != normal_source(source)
 
 
 def test_a_changed_model_makes_its_thresholds_and_costs_stale_with_the_command(tmp_path):
-    root = copy_kit(tmp_path, {"solutions/mnist_cnn.py": (MNIST_CONV, MNIST_CONV.replace("25", "64"))})
+    root = copy_kit(tmp_path, {"solutions/mnist_cnn.py": changed_cnn()})
     thresholds = stale_thresholds(root)
     assert any("re-run `python benchmarks/sweep_thresholds.py --only mnist_cnn`" in p for p in thresholds), thresholds
     assert not any("cifar" in p for p in thresholds)
@@ -47,7 +62,7 @@ def test_a_changed_model_makes_its_thresholds_and_costs_stale_with_the_command(t
 
 
 def test_the_bundle_is_not_built_on_stale_measurements(tmp_path):
-    root = copy_kit(tmp_path / "kit", {"solutions/mnist_cnn.py": (MNIST_CONV, MNIST_CONV.replace("25", "64"))})
+    root = copy_kit(tmp_path / "kit", {"solutions/mnist_cnn.py": changed_cnn()})
     out = tmp_path / "autograder.zip"
     done = run_kit("-m", "autograder", "gradescope-bundle", str(out), "--data-dir", str(SHARED_DATA), cwd=root,
                    timeout=300)
@@ -67,14 +82,16 @@ def with_setting(exercise_name: str, key: str, **changes) -> dict:
 
 
 def test_a_changed_training_setup_is_stale_the_threshold_alone_is_checked_against_the_runs():
-    bigger = with_setting("mnist_cnn", "cnn_training", n_train=6000)
+    setup = all_exercises()["mnist_cnn"].extra["cnn_training"]
+    bigger = with_setting("mnist_cnn", "cnn_training", n_train=setup.n_train + 1000)
     assert any("--only mnist_cnn`" in p for p in stale_thresholds(ROOT, bigger))
-    reachable = with_setting("mnist_cnn", "cnn_training", threshold=0.88)
+    runs = SWEEP["mnist_cnn"]["best_accuracy"]   # the sweep's recorded reference runs
+    reachable = with_setting("mnist_cnn", "cnn_training", threshold=round(min(runs) - 0.01, 3))
     assert stale_thresholds(ROOT, reachable) == []
-    too_high = with_setting("mnist_cnn", "cnn_training", threshold=0.95)
-    (problem,) = stale_thresholds(ROOT, too_high)
-    assert problem.startswith("hidden_tests/hidden_specs.py: extra['cnn_training'].threshold = 0.95 is above")
-    assert "worst of the sweep's 20 reference runs (0.890)" in problem
+    above = round(min(runs) + 0.005, 3)
+    (problem,) = stale_thresholds(ROOT, with_setting("mnist_cnn", "cnn_training", threshold=above))
+    assert problem.startswith(f"hidden_tests/hidden_specs.py: extra['cnn_training'].threshold = {above:g} is above")
+    assert f"worst of the sweep's {len(runs)} reference runs ({min(runs):.3f})" in problem
 
 
 def test_a_training_setup_no_sweep_measures_is_named():
@@ -88,7 +105,8 @@ def test_costs_depend_on_the_checks_and_the_settings():
     exercises = all_exercises()
     fewer_checks = {**exercises, "gradient_descent": replace(exercises["gradient_descent"],
                                                              checks=exercises["gradient_descent"].checks[:-1])}
-    for changed in (fewer_checks, with_extra("gradient_descent", sgd_iterations=6000)):
+    longer = with_extra("gradient_descent", sgd_iterations=exercises["gradient_descent"].extra["sgd_iterations"] * 2)
+    for changed in (fewer_checks, longer):
         (problem,) = stale_costs(ROOT, REFERENCE_COSTS, changed)
         assert "reference-costs --exercise gradient_descent" in problem
     points_only = replace(exercises["gradient_descent"].checks[0], points=5)
@@ -98,9 +116,22 @@ def test_costs_depend_on_the_checks_and_the_settings():
 
 
 def test_a_tolerance_is_checked_against_the_recorded_runs_and_its_runs_settings_are_fingerprinted():
-    assert stale_thresholds(ROOT, with_extra("gradient_descent", sgd_tolerance=(0.004, 0.013))) == []
-    (problem,) = stale_thresholds(ROOT, with_extra("gradient_descent", sgd_tolerance=(0.003, 0.025)))
-    assert problem.startswith("hidden_tests/hidden_specs.py: extra['sgd_tolerance'] = (0.003, 0.025) does not "
-                              "allow the worst of the sweep's 40 reference runs")
-    (problem,) = stale_thresholds(ROOT, with_extra("gradient_descent", sgd_lr=0.02))
+    record = SWEEP["sgd"]
+    worst = record["worst"]   # (m, b): the largest deviations of the sweep's recorded runs
+    assert stale_thresholds(ROOT, with_extra("gradient_descent", sgd_tolerance=tuple(w * 1.1 for w in worst))) == []
+    too_tight = (round(worst[0] * 0.9, 5), round(worst[1] * 2, 5))
+    (problem,) = stale_thresholds(ROOT, with_extra("gradient_descent", sgd_tolerance=too_tight))
+    assert problem.startswith(f"hidden_tests/hidden_specs.py: extra['sgd_tolerance'] = {too_tight} does not "
+                              f"allow the worst of the sweep's {record['seeds']} reference runs")
+    faster = with_extra("gradient_descent", sgd_lr=all_exercises()["gradient_descent"].extra["sgd_lr"] * 2)
+    (problem,) = stale_thresholds(ROOT, faster)
     assert "re-run `python benchmarks/sweep_thresholds.py --only sgd`" in problem
+
+
+def test_reference_costs_reports_the_checks_of_the_exercise_it_measured():
+    data = read_json(REFERENCE_COSTS)
+    checks = len(all_exercises()["gradient_descent"].checks)   # visible and hidden: each has a measured cost
+    summary = measured_summary(data, ["gradient_descent"])
+    assert summary.startswith(f"wrote the reference's cost of {checks} checks of gradient_descent; the other")
+    assert f"({len(data['checks'])} checks in all;" in summary and checks < len(data["checks"])
+    assert measured_summary(data).startswith(f"wrote the reference's cost of {len(data['checks'])} checks (")

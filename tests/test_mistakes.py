@@ -30,7 +30,7 @@ import pytest
 import autograder.grade.judge.crossing  # noqa: F401  (imported once, outside the in-process runs)
 import autograder.grade.judge.manager  # noqa: F401
 import autograder.grade.judge.models  # noqa: F401
-from autograder.checks.architecture import ARCHITECTURE_MISTAKES, check_architecture
+from autograder.checks.architecture import ARCHITECTURE_MISTAKES, ModelSpec, check_architecture, dense, layer
 from autograder.checks.gradients import GRADIENT_MISTAKES, check_gradient
 from autograder.checks.mistakes import GENERIC, mistake_id
 from autograder.checks.training import (ACCURACY_MISTAKES, COMPILE_MISTAKES, PIPELINE_MISTAKES, TrainingResult,
@@ -38,9 +38,8 @@ from autograder.checks.training import (ACCURACY_MISTAKES, COMPILE_MISTAKES, PIP
                                         expect_accuracy, fit_model, require_compiled)
 from autograder.checks.values import CheckFailure
 from autograder.specs import all_exercises, declared_mistakes, get_exercise
-from autograder.specs.mnist_cnn import cnn_model_spec
-from autograder.specs.regularization import dense_stack_spec
 from tests.helpers.kit import ROOT
+from tests.helpers.model_specs import imdb_stack, mnist_cnn
 
 L = keras.layers
 TEST_FILES = sorted((ROOT / "exercises").glob("test_*.py")) + sorted((ROOT / "hidden_tests").glob("test_*_hidden.py"))
@@ -154,13 +153,21 @@ class ExtraWeights(keras.Sequential):
 
 def on_cnn(layers: list, input_shape=(28, 28, 1), model_class=keras.Sequential):
     """A builder of ``layers`` after ``keras.Input(input_shape)``, and the spec it is checked against."""
-    return (lambda: model_class([keras.Input(shape=input_shape), *layers])), cnn_model_spec((2, 2))
+    return (lambda: model_class([keras.Input(shape=input_shape), *layers])), mnist_cnn((2, 2))
 
 
 def dropout_stack(rate: float):
     layers = [L.Dense(16, activation="relu"), L.Dropout(rate), L.Dense(16, activation="relu"), L.Dropout(rate),
               L.Dense(1, activation="sigmoid")]
-    return (lambda: keras.Sequential([keras.Input(shape=(10000,)), *layers])), dense_stack_spec(16, dropout_rate=0.5)
+    return (lambda: keras.Sequential([keras.Input(shape=(10000,)), *layers])), imdb_stack(16, dropout_rate=0.5)
+
+
+def normalized(momentum: float):
+    """Dense 64 → BatchNormalization(momentum) → Dense 10, against a spec that names momentum=0.9."""
+    layers = [L.Dense(64, activation="relu"), L.BatchNormalization(momentum=momentum),
+              L.Dense(10, activation="softmax")]
+    spec = ModelSpec((20,), (dense(64, "relu"), layer("BatchNormalization", momentum=0.9), dense(10, "softmax")))
+    return (lambda: keras.Sequential([keras.Input(shape=(20,)), *layers])), spec
 
 
 ARCHITECTURE_CASES = {  # name: () -> (builder, spec), the builder's model wrong in that one way
@@ -175,12 +182,14 @@ ARCHITECTURE_CASES = {  # name: () -> (builder, spec), the builder's model wrong
     "padding": lambda: on_cnn(cnn(padding="same")),
     "pool_size": lambda: on_cnn(cnn(pool=L.MaxPool2D((1, 1)))),
     "rate": lambda: dropout_stack(0.3),
+    "setting": lambda: normalized(0.99),
+    "output_shape": lambda: on_cnn(cnn(pool=L.MaxPool2D((2, 2), strides=(1, 1)))),
     "activation": lambda: on_cnn(cnn(activation="tanh")),
     "regularizer": lambda: on_cnn(cnn(head=(L.Dense(100, activation="relu",
                                                       kernel_regularizer=keras.regularizers.L2(0.01)),))),
     "params": lambda: on_cnn(cnn(head=(L.Dense(100, activation="relu", use_bias=False),))),
     "input_shape": lambda: on_cnn(cnn(), input_shape=(28, 28, 3)),
-    "not_a_model": lambda: ((lambda: cnn()), cnn_model_spec((2, 2))),
+    "not_a_model": lambda: ((lambda: cnn()), mnist_cnn((2, 2))),
     "param_count": lambda: on_cnn(cnn(), model_class=ExtraWeights),
 }
 
@@ -195,6 +204,7 @@ def test_architecture_cases_are_right_but_for_their_mistake():
     assert set(ARCHITECTURE_CASES) == set(ARCHITECTURE_MISTAKES)
     check_architecture(*on_cnn(cnn()), "the CNN")
     check_architecture(*dropout_stack(0.5), "the dropout stack")
+    check_architecture(*normalized(0.9), "the normalized stack")
 
 
 @pytest.mark.parametrize("name", sorted(ARCHITECTURE_MISTAKES))

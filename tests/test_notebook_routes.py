@@ -290,12 +290,12 @@ def test_where_a_run_from_the_top_differs_by_nature_grade_grades_the_finished_no
 
 
 def mnist_helper(cells):
-    conv = 'keras.layers.Conv2D(25, kernel_size=(3, 3), strides=(1, 1), padding="valid", activation="relu")'
-    edit(cells, "def build_cnn_model(", conv, "my_conv(25)")
+    """The reference's first layer of build_cnn_model, whatever it is, built by a helper in an added cell."""
+    source = "".join(cells[find(cells, "def build_cnn_model(")]["source"])
+    first = re.search(r"keras\.Input\(.*\),\n\s*(keras\.layers\.\w+\(.*\)),\n", source).group(1)
+    edit(cells, "def build_cnn_model(", first, "my_first_layer()")
     cells.insert(find(cells, "def build_cnn_model("), new_cell(
-        "def my_conv(filters: int) -> keras.layers.Layer:\n"
-        '    return keras.layers.Conv2D(filters, kernel_size=(3, 3), strides=(1, 1), padding="valid", '
-        'activation="relu")\n'))
+        f"def my_first_layer() -> keras.layers.Layer:\n    return {first}\n"))
 
 
 @pytest.mark.training

@@ -166,3 +166,19 @@ def test_unexplained(submission):
     assert result.stdout.str().count("Captured stderr call") == 1   # the known failure's section was only noise
     messages = [t["message"] for t in json.loads((course.path / "score.json").read_text())["tests"]]
     assert not any("cuInit" in m for m in messages) and "my own stderr line" in messages[1]
+
+
+def test_a_wrong_model_spec_is_a_grader_failure_never_the_students_mistake(course):
+    course.makepyfile(test_spec='''
+from autograder.checks.architecture import ModelSpec, compare_model, dense
+from autograder.plugin import graded
+
+@graded("gradient_descent", "predict_values")
+def test_spec(submission):   # Dense(2) on 3 inputs has 8 parameters, not the 9 the spec states
+    compare_model(None, ModelSpec((3,), (dense(2, "relu"),), total_params=9), "the model")
+''')
+    result = run(course, "test_spec.py", "--score-json", "score.json")
+    result.assert_outcomes(failed=1)
+    (test,) = json.loads((course.path / "score.json").read_text())["tests"]
+    assert test["failure"] == "grader_failure", test
+    assert "the exercise's spec is wrong" in test["message"] and "total_params=9" in test["message"], test
