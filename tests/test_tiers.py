@@ -100,3 +100,14 @@ def test_expensive_starts_are_recognised_by_their_arguments(argv, reason):
 ])
 def test_cheap_commands_are_not(argv):
     assert why_slow(argv) is None
+
+
+def test_a_shell_command_of_os_system_is_read_word_by_word(pytester):
+    source = '''
+import os
+def test_grades_through_a_shell():
+    os.system("cd /tmp && python -m autograder grade nothing --results r.json")
+'''
+    result = run(pytester, source)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*starts a grading (python -m autograder grade)*"])

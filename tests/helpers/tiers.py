@@ -118,9 +118,9 @@ class Guard:
     def _audit(self, event: str, args: tuple) -> None:
         if self.test is None or event not in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn"):
             return
-        argv = args[0] if event == "os.system" else args[1]
+        argv = ["/bin/sh", "-c", args[0]] if event == "os.system" else args[1]   # os.system runs a shell
         if isinstance(argv, (str, bytes)):
-            argv = [argv.decode() if isinstance(argv, bytes) else argv]
+            argv = [argv]
         reason = why_slow([a.decode() if isinstance(a, bytes) else str(a) for a in (argv or [])])
         if reason:
             self._refuse(reason)
@@ -131,11 +131,10 @@ class Guard:
 
     def guard_fit(self, model_class: type) -> None:
         fit = model_class.fit
-        guard = self
 
         def guarded_fit(model, *args, **kwargs):
-            if guard.test is not None:
-                guard._refuse("trains a Keras model (Model.fit)")
+            if self.test is not None:
+                self._refuse("trains a Keras model (Model.fit)")
             return fit(model, *args, **kwargs)
 
         guarded_fit.__wrapped__ = fit

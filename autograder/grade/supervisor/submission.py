@@ -32,7 +32,6 @@ SKIP_PARTS = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")
 SYMLINK = "is a symbolic link"
 SPECIAL = "is a special file, not a regular file"
 UNSAFE_NAME = "has an unsafe name (absolute, or with '..')"
-ZIP_TYPES = {stat.S_IFLNK: SYMLINK, stat.S_IFDIR: None}   # any other type bits but a file's: SPECIAL
 
 
 class SubmissionError(Exception):
@@ -68,23 +67,34 @@ def _candidates(names: list[str], modules: set[str]) -> tuple[dict[str, list[str
     found: dict[str, list[str]] = {}
     skipped: Skipped = {}
     for name in names:
-        path = PurePosixPath(name)
-        if path.suffix not in (".py", ".ipynb") or path.stem not in modules:
+        module = _exercise_module(name, modules)
+        if module is None:
             continue
-        reason = _unsafe_or_ignored(path)
+        reason = _unsafe_or_ignored(PurePosixPath(name))
         if reason:
-            skipped.setdefault(path.stem, []).append((name, reason))
+            skipped.setdefault(module, []).append((name, reason))
         else:
-            found.setdefault(path.stem, []).append(name)
+            found.setdefault(module, []).append(name)
     for paths in found.values():
         paths.sort(key=lambda p: (len(PurePosixPath(p).parts), PurePosixPath(p).suffix != ".py", p))
     return found, skipped
 
 
+def _exercise_module(name: str, modules: set[str]) -> str | None:
+    """The module whose file ``name`` would be (``<module>.py`` or ``<module>.ipynb``), if any."""
+    path = PurePosixPath(name)
+    return path.stem if path.suffix in (".py", ".ipynb") and path.stem in modules else None
+
+
 def _unsafe_or_ignored(path: PurePosixPath) -> str | None:
     if path.is_absolute() or ".." in path.parts:
         return UNSAFE_NAME
-    for folder in path.parts[:-1]:
+    return _ignored_folder(path.parts[:-1])
+
+
+def _ignored_folder(folders: tuple[str, ...]) -> str | None:
+    """Why a file in ``folders`` (a path's folder names) is skipped, if it is."""
+    for folder in folders:
         if folder in SKIP_PARTS:
             return f"lies in {folder}/, a folder the grader ignores"
         if folder.startswith("."):
@@ -176,7 +186,7 @@ def _from_directory(root: Path, modules: set[str]) -> SubmittedFiles:
 def _raise_unless_ignored(root: Path):
     def check(exc: OSError) -> None:
         where = Path(exc.filename or root)
-        if where == root or not _unsafe_or_ignored(PurePosixPath(where.relative_to(root).as_posix()) / "x"):
+        if where == root or not _ignored_folder(where.relative_to(root).parts):
             raise exc
     return check
 
@@ -185,31 +195,31 @@ def _from_files(files: dict[str, Path], modules: set[str]) -> SubmittedFiles:
     sub = SubmittedFiles()
     found, skipped = _candidates(list(files), modules)
     for module, paths in found.items():
-        regular = []
+        regular: list[tuple[str, int]] = []   # (origin, size)
         for origin in paths:
             try:
-                mode = os.lstat(files[origin]).st_mode
+                info = os.lstat(files[origin])
             except OSError as exc:
                 sub.parts.setdefault(module, Part(module, origin,
                                                   problem=f"{origin} could not be read: {exc.strerror or exc}"))
                 continue
-            if stat.S_ISREG(mode):
-                regular.append(origin)
+            if stat.S_ISREG(info.st_mode):
+                regular.append((origin, info.st_size))
             else:
-                skipped.setdefault(module, []).append((origin, SYMLINK if stat.S_ISLNK(mode) else SPECIAL))
+                skipped.setdefault(module, []).append((origin, SYMLINK if stat.S_ISLNK(info.st_mode) else SPECIAL))
         if regular:
-            sub.parts[module] = _read_file(module, regular[0], files[regular[0]])
-            if len(regular) > 1:
-                sub.notes.append(f"{module}: graded {regular[0]}; ignored {', '.join(regular[1:])}")
+            (origin, size), others = regular[0], [o for o, _ in regular[1:]]
+            sub.parts[module] = _read_file(module, origin, files[origin], size)
+            if others:
+                sub.notes.append(f"{module}: graded {origin}; ignored {', '.join(others)}")
     _note_skipped(sub, skipped)
     return sub
 
 
-def _read_file(module: str, origin: str, full: Path) -> Part:
+def _read_file(module: str, origin: str, full: Path, size: int) -> Part:
+    if size > MAX_FILE_BYTES:
+        return _too_big(module, origin, size)
     try:
-        size = os.lstat(full).st_size
-        if size > MAX_FILE_BYTES:
-            return _too_big(module, origin, size)
         data = full.read_bytes()
     except OSError as exc:
         return Part(module, origin, problem=f"{origin} could not be read: {exc.strerror or exc}")
@@ -223,7 +233,7 @@ def _zip_member_problem(info: zipfile.ZipInfo) -> str | None:
         return ""
     if kind in (0, stat.S_IFREG):
         return None
-    return ZIP_TYPES.get(kind) or SPECIAL
+    return SYMLINK if kind == stat.S_IFLNK else SPECIAL
 
 
 def _from_zip(path: Path, modules: set[str]) -> SubmittedFiles:
@@ -242,8 +252,8 @@ def _from_zip(path: Path, modules: set[str]) -> SubmittedFiles:
             name = info.filename.replace("\\", "/")   # a few Windows tools write backslashes
             if problem is None:
                 infos[name] = info
-            elif problem and PurePosixPath(name).suffix in (".py", ".ipynb") and PurePosixPath(name).stem in modules:
-                skipped.setdefault(PurePosixPath(name).stem, []).append((name, problem))
+            elif problem and _exercise_module(name, modules):
+                skipped.setdefault(_exercise_module(name, modules), []).append((name, problem))
         found, ignored = _candidates(list(infos), modules)
         for module, reasons in ignored.items():
             skipped.setdefault(module, []).extend(reasons)
