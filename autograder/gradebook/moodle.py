@@ -22,9 +22,9 @@ from __future__ import annotations
 from autograder.gradebook.csvfile import CsvFile, Dialect, format_points, read_csv, write_csv
 from autograder.gradebook.grades import ClassGrades, Missed, StudentGrade
 from autograder.gradebook.matching import match
-from autograder.spreadsheet import inert
 from autograder.gradebook.request import (GradebookError, Outcome, Request, grade_values, people_label,
                                           report_matches, scale, target_columns)
+from autograder.spreadsheet import inert
 
 ID_FIELDS = {"username": "Username", "email": "Email address", "idnumber": "ID number"}   # Moodle's export headers
 DEFAULT_TITLE = "dl3"
