@@ -20,6 +20,9 @@ generated):
 | ``DL3_PYTHON`` | Gradescope's ``run_autograder`` | the interpreter that grades (default: the bundle's venv; tests) |
 | ``DL3_SETUP_NO_INSTALL``, ``DL3_SETUP_DRY_RUN`` | Gradescope's ``setup.sh`` | ``1``: install no Python / stop after picking one (tests) |
 | ``DL3_SUPERVISOR_PID`` | judge (``judge/lifetime.py``) | the ``grade`` process that started it: the judge ends when it does (the grader sets it) |
+| ``DL3_WARM_START`` | grader (``grade/supervisor/runner.py``) | ``0``: start every judge and student process as a fresh interpreter instead of forking it from the grading's zygote (default ``1``) |
+| ``DL3_ZYGOTE_FD`` | judge (``grade/forks.py``) | ``FD:PID``: the socket of the zygote that forks this judge's student processes (its zygote sets it) |
+| ``DL3_SUBSET_CACHE`` | checks' data (``checks/keras_data.py``) | a folder where decoded grading subsets are kept for the grading's next judges (the grader sets it: its own folder) |
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ PYTHON_ENV = "DL3_PYTHON"
 SETUP_NO_INSTALL_ENV = "DL3_SETUP_NO_INSTALL"
 SETUP_DRY_RUN_ENV = "DL3_SETUP_DRY_RUN"
 SUPERVISOR_PID_ENV = "DL3_SUPERVISOR_PID"
+SUBSET_CACHE_ENV = "DL3_SUBSET_CACHE"
+WARM_START_ENV = "DL3_WARM_START"
+ZYGOTE_FD_ENV = "DL3_ZYGOTE_FD"
 
 # Grading defaults (the CLI, the grading options and the batch all take these).
 TIME_LIMIT_S = 60.0        # CPU seconds of the student's code per test, and for its import
@@ -53,6 +59,7 @@ TEST_TIMEOUT_S = 1800.0    # the grader's own cap per test, training included
 TOTAL_TIMEOUT_S = 7200.0   # the whole grading run of one submission
 BATCH_TIMEOUT_S = 3600.0   # one submission's grading inside grade-batch
 GRADESCOPE_TOTAL_TIMEOUT_S = 540.0   # the whole run inside Gradescope's default 600 s
+ZYGOTE_READY_TIMEOUT_S = 180.0   # the zygote's imports (Keras at half a CPU: about 20 s); later, a fresh start
 DEFAULT_SANDBOX_STATE = "/var/lib/dl3-sandbox"
 
 
@@ -96,6 +103,25 @@ def allow_same_user() -> bool:
 def sandbox_state_dir() -> Path:
     """Where the sandbox users' locks and the managed Python live (``$DL3_SANDBOX_STATE``)."""
     return Path(os.environ.get(SANDBOX_STATE_ENV) or DEFAULT_SANDBOX_STATE)
+
+
+def subset_cache_dir() -> Path | None:
+    """Where this grading's judges keep the data subsets they decoded (``$DL3_SUBSET_CACHE``), or None."""
+    value = os.environ.get(SUBSET_CACHE_ENV)
+    return Path(value) if value else None
+
+
+def warm_start() -> tuple[bool, str]:
+    """Whether a grading forks its processes from a zygote, and if not, why (``$DL3_WARM_START``, the backend).
+
+    The zygote preloads Keras with the TensorFlow backend only; any other backend starts fresh.
+    """
+    if os.environ.get(WARM_START_ENV, "1").strip().lower() in ("0", "off", "no", "false"):
+        return False, f"{WARM_START_ENV}={os.environ[WARM_START_ENV]}"
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        return False, f"KERAS_BACKEND={backend} (the warm start preloads the TensorFlow backend only)"
+    return True, ""
 
 
 def supervisor_pid() -> int | None:

@@ -2,9 +2,10 @@
 
 ``python -m autograder reference-costs`` (and ``gradescope-bundle --measure-costs``) grades
 ``solutions/`` through the sandbox and records, for every check, the CPU seconds the
-reference solution's code used in it, and per exercise the wall seconds its judge took.
-The grader shows the first beside a time-limit failure (and gives a check ten times the
-reference's cost when that is more than its limit); it balances judges by the second. The
+reference solution's code used in it, and per exercise the wall seconds its judge took — each
+exercise graded alone, so that each figure is that exercise's own cost. The grader shows the first
+beside a time-limit failure (and gives a check ten times the reference's cost when that is more
+than its limit); it balances judges by the second. The
 bundle carries no solutions, so the figures travel as this file. ``--exercise NAME`` measures
 that exercise alone and keeps the others' figures. Each exercise's figures record the
 fingerprint of the reference and spec they were measured on (``autograder/fingerprints.py``):
@@ -23,9 +24,9 @@ from pathlib import Path
 from autograder.config import KIT_ROOT
 from autograder.fingerprints import cost_fingerprint, read_json
 from autograder.grade.limits import REFERENCE_COSTS, Limits
-from autograder.grade.supervisor.results import write_atomically
+from autograder.grade.supervisor.results import Results, write_atomically
 from autograder.grade.supervisor.runner import Options, grade
-from autograder.specs import all_exercises
+from autograder.specs import Exercise, all_exercises
 
 
 class CostsError(ValueError):
@@ -40,18 +41,7 @@ def measure_reference_costs(out: Path = REFERENCE_COSTS, kit_root: Path = KIT_RO
     if unknown:
         raise CostsError(f"unknown exercise(s) {', '.join(unknown)}; the kit has {', '.join(exercises)}")
     chosen = [exercises[name] for name in (only or exercises)]
-    scratch = Path(tempfile.mkdtemp(prefix="dl3-costs-"))
-    try:
-        for exercise in chosen:
-            shutil.copyfile(kit_root / "solutions" / exercise.filename, scratch / exercise.filename)
-        results = grade(scratch, Options(limits=Limits(costs_file=str(scratch / "none.json")), units=1,
-                                         kit_root=kit_root))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    graded = [t for t in results.tests if t.exercise in {e.name for e in chosen}]
-    if results.incomplete or not all(t.status == "passed" for t in graded):
-        failed = ", ".join(f"{t.exercise}/{t.check}" for t in graded if t.status != "passed")
-        raise CostsError(f"the reference did not grade cleanly: {results.incomplete or failed}")
+    graded = [_graded_alone(exercise, kit_root) for exercise in chosen]
     kept = read_json(out) if only else {}
     names = {e.name for e in chosen}
 
@@ -61,13 +51,29 @@ def measure_reference_costs(out: Path = REFERENCE_COSTS, kit_root: Path = KIT_RO
 
     data = {
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {platform.python_version()}, {results.metadata['box']['described']}",
-        "checks": merged("checks", results.metadata.get("student_cpu", {})),
-        "units": merged("units", results.metadata.get("units", {})),
+        "machine": f"{platform.machine()}, {platform.python_version()}, {graded[0].metadata['box']['described']}",
+        "checks": merged("checks", {k: v for r in graded for k, v in r.metadata.get("student_cpu", {}).items()}),
+        "units": merged("units", {k: v for r in graded for k, v in r.metadata.get("units", {}).items()}),
         "measured_on": merged("measured_on", {e.name: cost_fingerprint(kit_root, e) for e in chosen}),
     }
     write_atomically(out, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return data
+
+
+def _graded_alone(exercise: Exercise, kit_root: Path) -> Results:
+    """The reference of one exercise graded on its own (its judge's time is that exercise's alone)."""
+    scratch = Path(tempfile.mkdtemp(prefix="dl3-costs-"))
+    try:
+        shutil.copyfile(kit_root / "solutions" / exercise.filename, scratch / exercise.filename)
+        results = grade(scratch, Options(limits=Limits(costs_file=str(scratch / "none.json")), units=1,
+                                         kit_root=kit_root))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    graded = [t for t in results.tests if t.exercise == exercise.name]
+    if results.incomplete or not all(t.status == "passed" for t in graded):
+        failed = ", ".join(f"{t.exercise}/{t.check}" for t in graded if t.status != "passed")
+        raise CostsError(f"the reference did not grade cleanly: {results.incomplete or failed}")
+    return results
 
 
 def measured_summary(data: dict, only: list[str] | None = None) -> str:

@@ -3,6 +3,7 @@ a Dask LocalCluster. Prints submissions per minute, speed-up, and the per-submis
 isolation (grading an empty submission: every part absent, so only the machinery runs).
 
     DL3_DATA_DIR=../shared/datasets .venv/bin/python benchmarks/bench_batch.py [--copies 20] [--parts gradient_descent]
+        [--where local] [--workers 2]
 
 ``--parts`` picks which reference files each "complete" submission holds (default: all
 four; grading the Keras parts trains models, about a minute per submission on 2 cores).
@@ -49,20 +50,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=20)
     parser.add_argument("--parts", nargs="+", default=[e.module for e in all_exercises().values()])
+    parser.add_argument("--where", nargs="+", choices=["local", "dask"], default=["local", "dask"],
+                        help="the local process pool, a Dask LocalCluster, or both")
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = str(ROOT)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{args.copies} reference submissions ({', '.join(args.parts)}) and {args.copies} empty ones\n")
+    print(f"{args.copies} reference submissions ({', '.join(args.parts)}) and {args.copies} empty ones")
+    print(f"command: benchmarks/bench_batch.py {' '.join(sys.argv[1:])}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     print(f"{'kind':<10} {'where':<14} {'workers':>7} {'seconds':>8} {'per sub':>8} {'subs/min':>9} {'speed-up':>8}")
-    from distributed import LocalCluster
+    if "dask" in args.where:
+        from distributed import LocalCluster
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for kind in ("empty", "reference"):
             subs = make_class(tmp, args.copies, args.parts, kind == "empty")
-            for where in ("local pool", "LocalCluster"):
+            for where in [{"local": "local pool", "dask": "LocalCluster"}[w] for w in args.where]:
                 base = None
-                for workers in (1, 2):
+                for workers in args.workers:
                     out = tmp / f"out-{kind}-{where.replace(' ', '')}-{workers}"
                     if where == "local pool":
                         seconds = timed(subs, out, workers=workers)

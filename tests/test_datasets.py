@@ -161,3 +161,21 @@ def test_subset_larger_than_the_data_is_a_clear_error():
 # Recorded with numpy 2.4.6 on x86_64. If this changes, every grading subset changed
 # with it and the accuracy thresholds must be swept again (benchmarks/sweep_thresholds.py).
 GOLDEN_INDICES = [85, 57, 78, 36, 92, 2, 23, 55, 18, 4]
+
+
+def test_a_gradings_judges_share_the_imdb_subset_the_first_one_decoded(tmp_path, monkeypatch):
+    from autograder.checks import keras_data
+
+    monkeypatch.setenv("DL3_SUBSET_CACHE", str(tmp_path / "subsets"))
+    decoded = datasets.load_imdb(num_words=1000, n_train=60, n_test=40, seed=3)
+    first = keras_data._imdb.__wrapped__(1000, 60, 40, 3)     # decodes and keeps it
+    kept = list((tmp_path / "subsets").glob("imdb-1000-60-40-3-*.npz"))
+    assert len(kept) == 1
+    monkeypatch.setattr(keras_data, "load_imdb", lambda **_: pytest.fail("decoded again"))
+    second = keras_data._imdb.__wrapped__(1000, 60, 40, 3)    # reads what the first kept
+    for (x, y), (x1, y1), (x2, y2) in zip(decoded, first, second):
+        assert [list(s) for s in x] == [list(s) for s in x1] == [list(s) for s in x2]
+        assert all(type(w) is int for s in x2 for w in s)
+        assert np.array_equal(y, y2) and y.dtype == y2.dtype
+    monkeypatch.delenv("DL3_SUBSET_CACHE")                    # elsewhere (in-process runs) nothing is kept
+    assert keras_data._read_ragged("imdb-1000-60-40-3-x") is None

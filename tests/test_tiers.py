@@ -85,6 +85,7 @@ def test_a_cheap_command_of_the_kit_stays_quick(pytester):
     (["/bin/sh", "-c", "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt"], "venv"),
     ([PY, "-m", "pytest", "exercises/", "hidden_tests/", "--target", "solutions"], "training"),
     ([PY, "-c", "m = SandboxManager(root, limits)"], "student processes"),
+    ([PY, "-c", "with start_zygote(python, preload, env, cwd, log, 60) as zygote: ..."], "student processes"),
 ])
 def test_expensive_starts_are_recognised_by_their_arguments(argv, reason):
     assert reason in (why_slow(argv) or "")

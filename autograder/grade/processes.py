@@ -213,8 +213,7 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / _TICKS
 
 
-def anon_mb(pid: int) -> float:
-    """Resident anonymous memory of one process (not the shared libraries it maps), in MB."""
+def _rss_anon_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("RssAnon:"):
@@ -224,8 +223,37 @@ def anon_mb(pid: int) -> float:
     return 0.0
 
 
-def tree_usage(pid: int) -> tuple[float, float]:
-    """(CPU seconds, resident anonymous MB) of ``pid`` and its live descendants."""
-    pids = tree_pids(pid)
-    return sum(cpu_seconds(p) for p in pids), sum(anon_mb(p) for p in pids)
+def _rollup_mb(pid: int, field: str) -> float | None:
+    """One field of ``/proc/PID/smaps_rollup`` in MB (None: not readable here)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return None
 
+
+def own_mb(pid: int) -> float:
+    """The memory one process adds: its private dirty pages, in MB.
+
+    A process forked by the zygote shares the zygote's pages (numpy, Keras) copy-on-write until it
+    writes them; ``RssAnon`` would count those in every child, ``Private_Dirty`` counts only what the
+    process itself wrote (and, for a process that was not forked, is its anonymous memory). Where
+    ``smaps_rollup`` cannot be read, ``RssAnon``.
+    """
+    value = _rollup_mb(pid, "Private_Dirty")
+    return _rss_anon_mb(pid) if value is None else value
+
+
+def anon_share_mb(pid: int) -> float:
+    """One process's share of the anonymous memory it maps (``Pss_Anon``): shares of a tree add up to its total."""
+    value = _rollup_mb(pid, "Pss_Anon")
+    return _rss_anon_mb(pid) if value is None else value
+
+
+def tree_usage(pid: int) -> tuple[float, float]:
+    """(CPU seconds, MB of memory it adds: ``own_mb``) of ``pid`` and its live descendants."""
+    pids = tree_pids(pid)
+    return sum(cpu_seconds(p) for p in pids), sum(own_mb(p) for p in pids)

@@ -27,8 +27,9 @@ GRADING_VERBS = {"grade", "grade-batch", "reference-costs"}
 SHELLS = {"sh", "bash", "dash", "zsh"}
 BROWSERS = {"chromium", "chromedriver", "chrome", "google-chrome"}
 JUPYTER_MODULES = {"jupyterlab", "jupyter", "jupyter_server", "notebook", "nbclassic"}
-# Text of a ``python -c`` program that starts the grading engine's processes itself.
-ENGINE_STARTS = ("SandboxManager(", "StudentProcess(", "autograder.grade.runner", "run_judge(")
+# Text of a ``python -c`` program that starts the grading engine's processes itself (or their zygote).
+ENGINE_STARTS = ("SandboxManager(", "StudentProcess(", "autograder.grade.runner", "run_judge(", "zygote_serve(",
+                 "start_zygote(")
 
 
 class UnmarkedSlowTest(Exception):

@@ -84,12 +84,13 @@ def _modules(*names: str) -> str:
     return "\n\n".join((HERE / f"{name}.py").read_text() for name in names)
 
 
-def _memory_hooks() -> str:
+def memory_hooks_text() -> str:
     """The kit's ``memory_hooks.py`` (standard library only): lean Keras import, memory release."""
     return (PACKAGE_DIR / "memory_hooks.py").read_text()
 
 
-def _joined(*parts: str) -> str:
+def joined_text(*parts: str) -> str:
+    """Program parts as one text (``from __future__`` lines dropped: they may only open a file)."""
     text = "\n".join(parts)
     return "\n".join(line for line in text.splitlines() if not line.startswith("from __future__")) + "\n"
 
@@ -100,10 +101,10 @@ def child_program(memory_bytes: int, cpu_seconds: int, file_bytes: int, temp_mb:
     the judge's user), a life bound to ``parent``'s, the guards, the codec, then the main loop (``main.py``)."""
     limits = LIMITS.format(memory=memory_bytes, cpu=cpu_seconds, fsize=file_bytes)
     enter = ENTER_CALLS.format(data_env=DATA_DIR_ENV, temp_mb=int(temp_mb), user=user, parent=int(parent))
-    return _joined(limits, _modules("netguard", "fsguard", "enter"), enter, GUARD_CALLS, _modules("codec"),
-                   _memory_hooks(), _modules("main"))
+    return joined_text(limits, _modules("netguard", "fsguard", "enter"), enter, GUARD_CALLS, _modules("codec"),
+                   memory_hooks_text(), _modules("main"))
 
 
 def probe_program(user: tuple[int, int] | None) -> str:
     """The isolation probe: the guards' definitions, then ``PROBE`` (as ``user`` after the temporary space)."""
-    return _joined(_modules("netguard", "fsguard", "enter"), PROBE.format(user=user))
+    return joined_text(_modules("netguard", "fsguard", "enter"), PROBE.format(user=user))

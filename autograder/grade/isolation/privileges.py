@@ -33,10 +33,11 @@ from autograder.grade.isolation.users import (IsolationError, SandboxPython, gra
 __all__ = ["IsolationError", "sandbox_user", "spawn_options", "student_python", "give_to",
            "probe_isolation"]
 
-def sandbox_user(name: str | None) -> pwd.struct_passwd | None:
+def sandbox_user(name: str | None, check_python: bool = True) -> pwd.struct_passwd | None:
     """The user the student's code runs as, or None (the judge is not root, or no user is asked for).
 
-    Raises ``IsolationError`` when the user does not exist or cannot be given a Python it can run:
+    Raises ``IsolationError`` when the user does not exist or cannot be given a Python it can run
+    (``check_python=False``: a judge forked by the zygote, which runs that Python already):
     a root judge never falls back to running student code as itself.
     """
     if not grader_is_root() or not name:
@@ -48,7 +49,8 @@ def sandbox_user(name: str | None) -> pwd.struct_passwd | None:
                              f"lease one of its dl3-sandbox-N users)") from None
     if user.pw_uid == 0:
         raise IsolationError(f"the sandbox user {name!r} is root: student code would run with every privilege")
-    student_python(user)
+    if check_python:
+        student_python(user)
     return user
 
 

@@ -29,6 +29,7 @@ from autograder.checks.values import CheckFailure
 from autograder.grade.child import codec
 from autograder.grade.limits import Limits, load_reference_costs
 from autograder.grade.judge.models import apply_compile_config, rebuild_model
+from autograder.grade.forks import ZygoteError, judge_zygote, judge_zygote_pid
 from autograder.grade.isolation.privileges import give_to, sandbox_user
 from autograder.grade.processes import harden_judge, kill_descendants
 from autograder.memory_hooks import release_memory
@@ -145,7 +146,8 @@ class SandboxManager:
         self.limits = limits or Limits.from_env()
         self.target = Path(target).resolve()
         harden_judge()
-        self.user = sandbox_user(self.limits.user)
+        # forked by the zygote, the judge runs the interpreter the supervisor checked the sandbox user can run
+        self.user = sandbox_user(self.limits.user, check_python=judge_zygote() is None)
         self.root = self._make_root()
         self.children: dict[str, StudentProcess] = {}
         self.ready: set[str] = set()   # modules whose student process has imported the student's module
@@ -202,7 +204,7 @@ class SandboxManager:
         """The live student processes, and whatever a student process still importing its module has started."""
         import psutil
 
-        keep = {w.proc.pid for w in self.children.values()}
+        keep = {w.proc.pid for w in self.children.values()} | judge_zygote_pid()
         for name, child in self.children.items():
             if name not in self.ready:
                 with contextlib.suppress(psutil.Error):
@@ -250,7 +252,10 @@ class SandboxManager:
             # One student process at a time in a small box: the others go first (they restart when needed).
             for other in [m for m in self.children if m != module]:
                 self._discard(other)
-        child = StudentProcess(self.root, module, self.limits, self.user)
+        try:
+            child = StudentProcess(self.root, module, self.limits, self.user)
+        except ZygoteError as exc:
+            raise GraderFailure(f"the grader's sandbox did not start: {exc}") from None
         self.children[module] = child
         return child
 

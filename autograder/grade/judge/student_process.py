@@ -1,6 +1,8 @@
 """One sandboxed interpreter with the student's module imported: how it starts, talks, and dies.
 
-The child is a fresh interpreter (``python -I``: no site or environment hooks) in its own
+The child is forked by the judge's zygote (numpy and Keras already imported, everything else
+reset to what a fresh ``python -I`` has: ``grade/zygote/server.py``), or without a zygote
+started as a fresh ``python -I``; either way it runs in its own
 session, whose cwd is a scratch directory and whose import path holds only the student's
 exercise files and the student-facing ``autograder`` package. It starts as the judge's user,
 enters temporary directories of its own and takes on the sandbox user itself
@@ -35,6 +37,7 @@ from autograder.config import DATA_DIR_ENV
 from autograder.grade.child import codec
 from autograder.grade.limits import Limits
 from autograder.grade.child.source import child_program
+from autograder.grade.forks import judge_zygote
 from autograder.grade.isolation.privileges import give_to, student_python
 from autograder.grade.processes import signal_name, tree_usage
 
@@ -74,10 +77,10 @@ class Meter:
     def __call__(self) -> None:
         if not self.child.alive:   # it exited, though its own children may still hold its pipes
             raise StudentProcessDied
-        cpu, anon = tree_usage(self.child.proc.pid)
-        anon += self.child.temp_mb()
-        self.peak_mb = max(self.peak_mb, anon)
-        if anon > self.memory_mb:
+        cpu, used = tree_usage(self.child.proc.pid)
+        used += self.child.temp_mb()
+        self.peak_mb = max(self.peak_mb, used)
+        if used > self.memory_mb:
             raise Overrun("memory", f"memory limit ({self.memory_mb:,} MB) exceeded")
         used = self.used_before + max(0.0, cpu - self.cpu_start)
         if used > self.cpu_limit:
@@ -107,21 +110,32 @@ class StudentProcess:
         source = child_program(memory_bytes=limits.address_space_mb * 2**20, cpu_seconds=int(limits.cpu_seconds),
                                file_bytes=limits.file_mb * 2**20, temp_mb=limits.temp_mb,
                                user=(user.pw_uid, user.pw_gid) if user else None, parent=os.getpid())
-        python = student_python(user)   # an interpreter the sandbox user can run (issue 10: privileges.py)
+        zygote = judge_zygote()
+        # not forked: an interpreter the sandbox user can run (issue 10: privileges.py)
+        python_env = student_python(user).env if zygote is None else {}
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch / "tmp"),
                "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
                "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
-               # the student process builds models, it never trains: oneDNN's caches and TensorFlow's
-               # thread pools would only cost memory and spin the CPU
-               "TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", **python.env, **(extra_env or {})}
+               # the student process builds models, it never trains: TensorFlow's thread pools (made at its
+               # first op) would only spin the CPU; oneDNN's setting takes effect where Keras is imported
+               # (a process that was not forked)
+               "TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+               **python_env, **(extra_env or {})}
         if limits.data_dir:
             env[DATA_DIR_ENV] = str(limits.data_dir)
+        argv = ["-c", str(req_r), str(rep_w), str(root), module]
         try:
-            self.proc = subprocess.Popen(
-                [python.executable, "-I", "-c", source, str(req_r), str(rep_w), str(root), module],
-                stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, pass_fds=(req_r, rep_w),
-                cwd=self.scratch, env=env, start_new_session=True)
+            if zygote is not None:   # forked warm (numpy, Keras loaded), then as fresh as `python -I`
+                with open(os.devnull, "rb") as nothing:
+                    self.proc = zygote.spawn("program", argv, env, self.scratch,
+                                             {0: nothing.fileno(), 1: out_w, 2: out_w, req_r: req_r, rep_w: rep_w},
+                                             source=source)
+            else:   # a judge not forked by a zygote (run by hand, the plugin's own tests)
+                self.proc = subprocess.Popen(
+                    [student_python(user).executable, "-I", *argv[:1], source, *argv[1:]],
+                    stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, pass_fds=(req_r, rep_w),
+                    cwd=self.scratch, env=env, start_new_session=True)
         except BaseException:
             for fd in (self._req_w, self._rep_r, out_r):
                 os.close(fd)

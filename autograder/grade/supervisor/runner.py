@@ -8,7 +8,8 @@ so it stays small and outlives whatever else the box's kernel kills. Its steps, 
    the plan: how many exercise modules are graded at once, whether student processes start early,
    how much memory the student's process gets.
 3. ``judge_units``: each exercise module present is one *unit*: a judge — ``pytest`` with
-   the kit's plugin in ``--sandbox`` mode, in a fresh process — runs that module's visible
+   the kit's plugin in ``--sandbox`` mode, forked from the grading's zygote (``process_starter``:
+   numpy and Keras imported once; a fresh interpreter without the warm start) — runs that module's visible
    and hidden tests; the student's code runs in a sandboxed student process beside it. Units run
    one at a time in a small box (a judge's memory is returned to the box when it exits),
    several at once where memory and CPUs allow.
@@ -32,9 +33,11 @@ and the next grading removes the folder and ends what is left of the sandbox use
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
+import re
 import signal
 import subprocess
 import sys
@@ -44,14 +47,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterator
 
 from autograder import config
-from autograder.config import (DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, SUPERVISOR_PID_ENV, TARGET_ENV,
-                               data_dir)
+from autograder.config import (DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, SUBSET_CACHE_ENV, SUPERVISOR_PID_ENV,
+                               TARGET_ENV, data_dir)
 from autograder.grade.supervisor.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
 from autograder.grade.limits import Limits, load_unit_seconds
-from autograder.grade.isolation.privileges import IsolationError, isolated_run, isolation_warnings
-from autograder.grade.processes import (StopSwitch, Stopped, anon_mb, harden_judge, kill_descendants,
+from autograder.grade.forks import FreshStart, Zygote, ZygoteError, start_zygote
+from autograder.grade.isolation.privileges import (IsolationError, isolated_run, isolation_warnings, sandbox_user,
+                                                   student_python)
+from autograder.grade.processes import (StopSwitch, Stopped, anon_share_mb, harden_judge, kill_descendants,
                                         kill_processes_of, signal_name, stop_on_signals, tree_pids)
 from autograder.grade.scratch import owned_dir, remove_stale
 from autograder.grade.supervisor.results import Results, TestResult
@@ -117,16 +123,16 @@ def plan_run(options: Options, box: Box | None = None) -> tuple[Plan, Limits]:
 
 
 class PeakSampler:
-    """Samples the resident anonymous memory of this process and all its descendants."""
+    """Samples the anonymous memory of this process and all its descendants (pages shared copy-on-write once)."""
 
-    def __init__(self, every: float = 0.25):
+    def __init__(self, every: float = 1.0):   # smaps_rollup of a TensorFlow process costs ~10 ms to read
         self.every, self.peak_mb = every, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, sum(anon_mb(p) for p in tree_pids(os.getpid())))
+            self.peak_mb = max(self.peak_mb, sum(anon_share_mb(p) for p in tree_pids(os.getpid())))
             self._stop.wait(self.every)
 
     def __enter__(self) -> "PeakSampler":
@@ -142,9 +148,10 @@ class PeakSampler:
 # Judges
 
 
-def _judge_command(files: list[Path], student_dir: Path, options: Options, score_fd: int,
-                   checks: list[str] | None = None) -> list[str]:
-    return [sys.executable, "-m", "pytest", *map(str, files), "--rootdir", str(options.kit_root),
+def _judge_args(files: list[Path], student_dir: Path, options: Options, score_fd: int,
+                checks: list[str] | None = None) -> list[str]:
+    """``pytest``'s command line for one judge (``argv[0]`` included)."""
+    return ["pytest", "-p", "pytest_timeout", *map(str, files), "--rootdir", str(options.kit_root),
             "-c", str(options.kit_root / "pyproject.toml"), "--sandbox", "--target", str(student_dir),
             "--score-json", f"/dev/fd/{score_fd}", "-q", "-p", "no:cacheprovider",
             "--timeout", str(int(options.test_timeout)), "-W", "ignore"] + \
@@ -153,9 +160,11 @@ def _judge_command(files: list[Path], student_dir: Path, options: Options, score
 
 
 def _judge_env(limits: Limits, files: list[Path], tmp: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in (TARGET_ENV, "PYTEST_ADDOPTS", "PYTHONPATH")}
-    env.update({LIMITS_ENV: limits.to_env(), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
-                SUPERVISOR_PID_ENV: str(os.getpid()), "TMPDIR": str(tmp)})
+    env = _grader_env(tmp)
+    # Only the plugins a judge uses (the kit's, pytest-timeout): the installed ones' entry points cost
+    # a judge about 0.8 CPU seconds (anyio's looks for every async backend).
+    env.update({LIMITS_ENV: limits.to_env(), SUPERVISOR_PID_ENV: str(os.getpid()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+                SUBSET_CACHE_ENV: str(tmp.parent / "grader" / "subsets")})
     if any("import keras" in f.read_text() for f in files):
         env[LEAN_KERAS_ENV] = "1"
     if limits.data_dir:
@@ -163,9 +172,17 @@ def _judge_env(limits: Limits, files: list[Path], tmp: Path) -> dict:
     return env
 
 
+def _grader_env(tmp: Path) -> dict:
+    """The supervisor's environment as the zygote and the judges get it."""
+    env = {k: v for k, v in os.environ.items() if k not in (TARGET_ENV, "PYTEST_ADDOPTS", "PYTHONPATH")}
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp)})
+    return env
+
+
 def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Options, limits: Limits,
-              timeout: float, switch: StopSwitch, checks: list[str] | None = None) -> tuple[dict | None, str]:
-    """Run one judge; its score JSON (or None) and, when it failed, why.
+              timeout: float, switch: StopSwitch, starter: Zygote | FreshStart,
+              checks: list[str] | None = None) -> tuple[dict | None, str]:
+    """Run one judge, started by ``starter``; its score JSON (or None) and, when it failed, why.
 
     The judge writes its scores into a pipe this process reads (``--score-json /dev/fd/N``),
     not into a file a student's process could find and rewrite. Its temporary directory is the
@@ -181,14 +198,17 @@ def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opti
                 received.extend(chunk)
 
     reader = threading.Thread(target=read_scores, daemon=True)
-    with open(log, "wb") as out:
+    with open(log, "wb") as out, open(os.devnull, "rb") as nothing:
         try:
             with switch.starting():
-                proc = subprocess.Popen(_judge_command(_args_file(files, scratch), student_dir, options, write_fd,
-                                                       checks),
-                                        cwd=options.kit_root, env=_judge_env(limits, files, scratch.parent / "tmp"),
-                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                        start_new_session=True, pass_fds=(write_fd,))
+                proc = starter.spawn("judge", _judge_args(_args_file(files, scratch), student_dir, options, write_fd,
+                                                         checks),
+                                    _judge_env(limits, files, scratch.parent / "tmp"), options.kit_root,
+                                    {0: nothing.fileno(), 1: out.fileno(), 2: out.fileno(), write_fd: write_fd},
+                                    path=[str(options.kit_root)])
+        except ZygoteError as exc:
+            os.close(read_fd)
+            return None, f"{exc}: {_tail(zygote_log(scratch))}"
         finally:
             os.close(write_fd)
         reader.start()
@@ -201,7 +221,7 @@ def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opti
             code, why = None, f"the grading run exceeded its overall time limit ({options.total_timeout:g} s)"
     reader.join(timeout=10)
     if code not in (0, 1, 5):   # pytest: 0 all passed, 1 some failed, 5 no test selected; else not finished
-        tail = log.read_text(errors="replace")[-3000:]
+        tail = _tail(log)
         if code is not None and code < 0:
             why = (f"the grader's judge process was killed ({signal.Signals(-code).name}"
                    f"{' — most likely the box ran out of memory' if code == -signal.SIGKILL else ''})")
@@ -210,6 +230,17 @@ def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opti
         return json.loads(received.decode("utf-8")), ""
     except ValueError as exc:
         return None, f"the grader's test run left no readable scores ({exc})"
+
+
+def _tail(log: Path) -> str:
+    try:
+        return log.read_text(errors="replace")[-3000:]
+    except OSError:
+        return ""
+
+
+def zygote_log(scratch: Path) -> Path:
+    return scratch / "zygote.log"
 
 
 def _args_file(files: list[Path], scratch: Path) -> list[str]:
@@ -233,7 +264,7 @@ def group_units(units: list[Exercise], groups: int, weights: dict[str, float]) -
 
 
 def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options: Options, limits: Limits,
-                plan: Plan, switch: StopSwitch) -> list[UnitOutcome]:
+                plan: Plan, switch: StopSwitch, starter: Zygote | FreshStart) -> list[UnitOutcome]:
     """Grade every unit; the run's overall deadline bounds them all.
 
     A small box grades one module per judge, one judge at a time: each judge's memory goes
@@ -257,7 +288,7 @@ def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options
         while runs:
             checks = runs.pop(0)
             part, failure = run_judge(files, student_dir, scratch, options, limits, deadline - time.monotonic(),
-                                      switch, checks)
+                                      switch, starter, checks)
             if part is None:
                 judged = None
                 break
@@ -331,19 +362,20 @@ def grade(path: Path, options: Options, switch: StopSwitch | None = None) -> Res
     try:
         with isolated_run(options.allow_same_user, options.kit_root) as (user, isolation):
             switch.on_stop(lambda: end_every_process(user))
-            results, sampler, outcomes = _grade_isolated(sub, exercises, options, replace(limits, user=user), plan,
-                                                         switch)
+            results, sampler, outcomes, start = _grade_isolated(sub, exercises, options, replace(limits, user=user),
+                                                                plan, switch)
     except IsolationError as exc:
         raise GradeError(str(exc)) from None
     results.execution_time = time.monotonic() - started
     results.metadata = _metadata(box, plan, limits, sampler.peak_mb, outcomes, cpu_started)
     results.metadata["isolation"] = isolation
+    results.metadata["start"] = start
     results.metadata[USERS] = list(options.users)
     return results
 
 
 def _grade_isolated(sub: SubmittedFiles, exercises: dict[str, Exercise], options: Options, limits: Limits,
-                    plan: Plan, switch: StopSwitch) -> tuple[Results, "PeakSampler", list[UnitOutcome]]:
+                    plan: Plan, switch: StopSwitch) -> tuple[Results, "PeakSampler", list[UnitOutcome], str]:
     """Grade ``sub`` with the run's isolation in force (``limits.user``: its sandbox user).
 
     The grading's folder: ``grader/`` (0700: the submission's copy, the judges' logs and test lists)
@@ -359,13 +391,57 @@ def _grade_isolated(sub: SubmittedFiles, exercises: dict[str, Exercise], options
         units = [e for e in exercises.values() if e.module in sub.parts and sub.parts[e.module].source is not None]
         for exercise in units:
             (student_dir / exercise.filename).write_bytes(sub.parts[exercise.module].source)
+        start = ""
         with PeakSampler() as sampler:
             if plan.too_small:   # refuse up front: a run that cannot fit would only be killed midway
                 outcomes = [UnitOutcome(e, None, plan.too_small) for e in units]
+            elif not units:   # nothing to judge: no process to start
+                outcomes = []
             else:
-                outcomes = judge_units(units, student_dir, scratch, options, limits, plan, switch)
+                with process_starter(units, sub, options, limits, folder) as (starter, start):
+                    outcomes = judge_units(units, student_dir, scratch, options, limits, plan, switch, starter)
         results = merge(sub, exercises, outcomes, options.training)
-    return results, sampler, outcomes
+    return results, sampler, outcomes, start
+
+
+@contextlib.contextmanager
+def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options, limits: Limits,
+                    folder: Path) -> Iterator[tuple[Zygote | FreshStart, str]]:
+    """What starts this grading's judges, and the start as the metadata says it ("warm", or "fresh: why").
+
+    The zygote (``preload``: what it imports once) when the warm start is on (``config.warm_start``);
+    fresh interpreters when it is off, or when the zygote did not start (the instructor's log says why).
+    """
+    warm, why = config.warm_start()
+    with contextlib.ExitStack() as stack:
+        starter, start = FreshStart(), f"fresh: {why}"
+        if warm:
+            python = student_python(sandbox_user(limits.user))
+            env = {**_grader_env(folder / "tmp"), **python.env}
+            try:
+                starter = stack.enter_context(start_zygote(python.executable, preload(units, sub, options.kit_root),
+                                                           env, options.kit_root, zygote_log(folder / "grader"),
+                                                           config.ZYGOTE_READY_TIMEOUT_S))
+                start = "warm"
+            except ZygoteError as exc:
+                start = f"fresh: {exc}"
+        yield starter, start
+
+
+def start_warnings(start: str) -> list[str]:
+    """The instructor's log when a grading's processes started fresh (slower, the same grades)."""
+    if not start.startswith("fresh: "):
+        return []
+    return [f"dl3 grader: every judge and student process started as a new interpreter, not forked warm "
+            f"(the same grades, more CPU time): {start.removeprefix('fresh: ')}"]
+
+
+def preload(units: list[Exercise], sub: SubmittedFiles, kit_root: Path) -> list[str]:
+    """numpy; Keras when a test or a submitted file uses it; the scikit-learn modules the tests import."""
+    texts = [f.read_text() for e in units for f in exercise_test_files(e, kit_root)]
+    uses_keras = any("import keras" in t for t in texts) or any(b"keras" in sub.parts[e.module].source for e in units)
+    sklearn = sorted({m for t in texts for m in re.findall(r"^(?:from|import) (sklearn[\w.]*)", t, re.MULTILINE)})
+    return ["numpy"] + (["keras"] if uses_keras else []) + sklearn
 
 
 def _cpu_of_run() -> float:
@@ -507,6 +583,8 @@ def grade_and_write(submission: Path, results_path: Path, junit_path: Path | Non
         if "isolation" in result.metadata:
             for line in isolation_warnings(result.metadata["isolation"]):
                 print(line, file=sys.stderr)
+        for line in start_warnings(result.metadata.get("start", "")):
+            print(line, file=sys.stderr)
         if result.incomplete:
             print(instructor_log(result), file=sys.stderr)
             return 3
