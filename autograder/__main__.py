@@ -17,7 +17,7 @@ from autograder import config
 REPO_ROOT = config.KIT_ROOT
 STUDENT_COMMANDS = ("prefetch", "pack")
 INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "student-bundle", "grade", "gradescope-bundle", "grade-batch",
-                       "reference-costs", "class-report", "gradebook", "new-exercise")
+                       "reference-costs", "class-report", "gradebook", "new-exercise", "nbgrader-autograde")
 
 
 def regenerate(check: bool, stale, write, command: str) -> int:
@@ -165,6 +165,28 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
               f"to grade the rest", file=sys.stderr)
         return 3
     return 0
+
+
+def cmd_nbgrader_autograde(args: argparse.Namespace) -> int:
+    from autograder import nbgrader_autograde
+
+    try:
+        summary = nbgrader_autograde.autograde_course(Path(args.course), args.assignment, only=args.student,
+                                                      workers=args.workers,
+                                                      scheduler=args.scheduler, force=args.force,
+                                                      timeout=args.timeout)
+    except nbgrader_autograde.AutogradeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for student, why in sorted(summary.failed.items()):
+        print(f"{student}: not scored — {why}", file=sys.stderr)
+    print(f"graded {summary.graded}, skipped {summary.skipped} (unchanged), recorded in nbgrader "
+          f"{len(summary.recorded)}, not scored {len(summary.failed)} in {summary.seconds:.1f} s")
+    if summary.stopped:
+        print(f"stopped by {summary.stopped}: nothing was recorded in nbgrader; the gradings written so far are "
+              "kept: run the same command again to grade the rest and record everyone", file=sys.stderr)
+        return 3
+    return 1 if summary.failed else 0
 
 
 def cmd_class_report(args: argparse.Namespace) -> int:
@@ -319,6 +341,21 @@ def add_instructor_commands(sub) -> None:
     many.add_argument("--timeout", type=float, default=config.BATCH_TIMEOUT_S, metavar="S",
                       help=f"cap on one submission's grading (default {config.BATCH_TIMEOUT_S:g})")
     many.set_defaults(func=cmd_grade_batch)
+
+    nbg = sub.add_parser("nbgrader-autograde",
+                         help="nbgrader's autograde, safe: grade the submitted notebooks in the sandbox, in "
+                              "parallel, and record the results in the gradebook and autograded/")
+    nbg.add_argument("assignment", help="the nbgrader assignment (dl3)")
+    nbg.add_argument("--course", default=".", help="the nbgrader course directory (default: the current one)")
+    nbg.add_argument("--student", nargs="+", action="extend", default=None, metavar="ID",
+                     help="grade these students only (default: every student who handed in notebooks)")
+    nbg.add_argument("--workers", type=int, default=None, help="local parallel gradings (default: CPU cores)")
+    nbg.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="grade on this Dask distributed scheduler (tcp://host:8786) instead of locally")
+    nbg.add_argument("--force", action="store_true", help="regrade students whose notebooks did not change")
+    nbg.add_argument("--timeout", type=float, default=config.BATCH_TIMEOUT_S, metavar="S",
+                     help=f"cap on one student's grading (default {config.BATCH_TIMEOUT_S:g})")
+    nbg.set_defaults(func=cmd_nbgrader_autograde)
 
     report = sub.add_parser("class-report", help="what a graded class got wrong: report.html, report.json, CSVs")
     report.add_argument("graded", help="a grade-batch output directory, or an nbgrader course after autograde")

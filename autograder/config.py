@@ -61,6 +61,8 @@ BATCH_TIMEOUT_S = 3600.0   # one submission's grading inside grade-batch
 GRADESCOPE_TOTAL_TIMEOUT_S = 540.0   # the whole run inside Gradescope's default 600 s
 ZYGOTE_READY_TIMEOUT_S = 180.0   # the zygote's imports (Keras at half a CPU: about 20 s); later, a fresh start
 DEFAULT_SANDBOX_STATE = "/var/lib/dl3-sandbox"
+# nbgrader-autograde's own results in a course: <course>/.dl3-autograde/<assignment>/<student>/
+NBGRADER_GRADED_DIR = ".dl3-autograde"
 
 
 def full_kit() -> bool:

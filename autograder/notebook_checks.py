@@ -137,6 +137,17 @@ def _points(points: float) -> str:
     return f"{points:g} point{'s' if points != 1 else ''}"
 
 
+def passed_line(check_name: str, points: float) -> str:
+    """What a check cell prints when its check passed (the class report and nbgrader read it)."""
+    return f"✓ {check_name} passed ({_points(points)})"
+
+
+def failed_headline(check_name: str, failure: str | None, points: float) -> str:
+    """The first line a failed check cell shows (``HEADLINE`` parses it back)."""
+    failure = failure or mistakes.WRONG_ANSWER
+    return f"✗ {check_name}: {mistakes.KIND_WORDS.get(failure, failure)} (0 of {_points(points)})"
+
+
 def run_check(exercise_name: str, check_name: str, namespace: dict) -> None:
     """Run one graded check against the functions defined in ``namespace``; print the result.
 
@@ -157,12 +168,11 @@ def run_check(exercise_name: str, check_name: str, namespace: dict) -> None:
         raise CheckFailed(f"the check {check_name!r} did not run")
     result = results[0]
     if result["status"] != "passed":
-        failure = result.get("failure") or mistakes.WRONG_ANSWER
-        headline = f"✗ {check_name}: {mistakes.KIND_WORDS.get(failure, failure)} (0 of {_points(check.points)})"
+        headline = failed_headline(check_name, result.get("failure"), check.points)
         message = "\n\n".join(dict.fromkeys(target.missing_data)) or result["message"]
         where = target.where if result["status"] == "failed" else ""  # "not implemented" names it already
         raise CheckFailed(message, headline=headline, where=where, mistake=result.get("mistake"))
-    print(f"✓ {check_name} passed ({_points(check.points)})")
+    print(passed_line(check_name, check.points))
 
 
 HEADLINE = re.compile(r"^✗ (?P<check>\w+): (?P<words>.+) \(0 of [\d.]+ points?\)$")

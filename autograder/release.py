@@ -31,7 +31,7 @@ STUB_MESSAGE = "fill in this part (see the docstring above)"
 GRADER_ONLY = ("autograder/grade", "autograder/gradescope.py", "autograder/costs.py", "autograder/batch.py",
                "autograder/release.py", "autograder/nbsource.py", "autograder/feedback.py", "autograder/report",
                "autograder/gradebook", "autograder/identity.py", "autograder/fingerprints.py", "autograder/scaffold.py",
-               "autograder/spreadsheet.py")
+               "autograder/spreadsheet.py", "autograder/nbgrader_autograde")
 KIT_DATA = ("*.py", "*.ini")                 # what of autograder/ ships (not student_readme.md: it is README.md)
 VISIBLE_TESTS = "autograder/visible_tests"   # the bundle's package data: copies of exercises/test_*.py
 STUDENT_README = "autograder/student_readme.md"
