@@ -36,12 +36,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from autograder import batch, config
+from autograder.grade.scratch import owned_dir
 from autograder.grade.supervisor.results import write_atomically
 from autograder.specs import all_exercises
 
@@ -72,9 +72,7 @@ def autograde_course(course: Path, assignment: str, *, only: list[str] | None = 
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out.parent, 0o700)
     retry_failures(out, students)
-    with tempfile.TemporaryDirectory(prefix="dl3-nbgrader-") as tmp:
-        staged = Path(tmp)
-        os.chmod(staged, 0o700)
+    with owned_dir("dl3-nbgrader-") as staged:   # the grader's (0700); a killed run's is swept by the next
         summary = AutogradeSummary(failed=stage(course, assignment, students, staged))
         try:
             result = batch.run_batch(staged, out, workers=workers, scheduler=scheduler, force=force,

@@ -34,7 +34,7 @@ from autograder.specs import Exercise, all_exercises
 
 NOT_RUN = ("[Not re-run at autograde: {reason}. The kit grades the notebook's definitions (README: \"What is "
            "graded from a notebook\"); the output below, if any, is the student's own.]\n")
-NOT_GRADED = ("[Not graded: the grader failed on this submission ({detail}), not the student's code. "
+NOT_GRADED = ("[Not graded: the grader failed on this submission (not because of the student's code). "
               "Grade this cell by hand.]\n")
 
 
@@ -61,7 +61,7 @@ class KitResults(NbGraderPreprocessor):
         if exercise is None:
             raise ValueError(f"{name}.ipynb is not one of the kit's exercise notebooks")
         folder = Path(self.results) / student
-        meta = json.loads((folder / "meta.json").read_text())
+        graded = json.loads((folder / "meta.json").read_text())["status"] == "graded"
         tests = {t["extra_data"]["check"]: t for t in json.loads((folder / "results.json").read_text()).get("tests", [])
                  if t.get("extra_data", {}).get("exercise") == exercise.name}
         handed_in = _handed_in_outputs(Path(self.submitted) / student / resources["nbgrader"]["assignment"]
@@ -69,22 +69,21 @@ class KitResults(NbGraderPreprocessor):
         left_out = {item.cell: item.reason for item in convert_cells(nb.cells).left_out}
         count = 0
         for number, cell in enumerate(nb.cells, start=1):
-            if cell.cell_type != "code":
-                continue
-            if is_check_cell(cell):
-                count += meta["status"] == "graded"
-                cell.execution_count = count if meta["status"] == "graded" else None
-                cell.outputs = ([check_output(exercise, cell, tests)] if meta["status"] == "graded" else
-                                [_stream(NOT_GRADED.format(detail=meta.get("status")))])
-                continue
-            cell.outputs = handed_in[number - 1]
-            if number in left_out:
-                cell.outputs = [_stream(NOT_RUN.format(reason=left_out[number])), *cell.outputs]
-                cell.execution_count = None
-            else:
-                count += 1
-                cell.execution_count = count
+            if cell.cell_type == "code":
+                ran = _fill(cell, exercise, tests if graded else None, handed_in[number - 1], left_out.get(number))
+                count += ran
+                cell.execution_count = count if ran else None
         return nb, resources
+
+
+def _fill(cell, exercise: Exercise, tests: dict | None, handed_in: list, left_out: str | None) -> bool:
+    """Set a code cell's outputs; whether it counts as run. ``tests`` None: the student's grading failed."""
+    if is_check_cell(cell):
+        cell.outputs = ([check_output(exercise, cell, tests)] if tests is not None
+                        else [_stream(NOT_GRADED)])
+        return tests is not None
+    cell.outputs = ([_stream(NOT_RUN.format(reason=left_out))] if left_out else []) + handed_in
+    return left_out is None
 
 
 def _handed_in_outputs(path: Path, cells: int) -> list[list]:
@@ -137,10 +136,9 @@ def _graded(results: str, student: str) -> bool:
 
 
 def record(assignment: str, results: str, students: list[str]) -> None:
+    """Run nbgrader's autograde converter for each student, the kit's results in place of its execution."""
     from nbgrader.apps.autogradeapp import AutogradeApp
-    from nbgrader.converters import Autograde
     from nbgrader.converters.base import NbGraderException
-    from nbgrader.preprocessors import Execute
 
     app = AutogradeApp()
     app.initialize([])   # nbgrader_config.py of the course (the working directory), as `nbgrader autograde`
@@ -148,23 +146,32 @@ def record(assignment: str, results: str, students: list[str]) -> None:
     app.config.KitResults.results = results
     app.config.KitResults.submitted = str(Path(app.coursedir.root) / app.coursedir.submitted_directory)
     for student in students:
-        app.coursedir.student_id = glob.escape(student)
-        converter = Autograde(coursedir=app.coursedir, parent=app)
-        converter.force = True   # the route decided who needs recording
-        steps = list(converter.autograde_preprocessors)
-        if Execute not in steps:
-            print(json.dumps({"student": student, "error": "the course's Autograde.autograde_preprocessors has "
-                                                           "no Execute step for the kit's results to replace"}))
-            continue
-        converter.autograde_preprocessors = [KitResults if step is Execute else step for step in steps]
         try:
-            converter.start()
+            _converter(app, student).start()
             if not _graded(results, student):
                 flag_for_manual_grading(app.coursedir.db_url, assignment, student)
         except NbGraderException as exc:
             print(json.dumps({"student": student, "error": str(exc) or "nbgrader failed (its log is above)"}))
             continue
         print(json.dumps({"student": student}), flush=True)
+
+
+def _converter(app, student: str):
+    """nbgrader's ``Autograde`` for one student, forced (the route decided who needs recording), with
+    ``KitResults`` in place of ``Execute`` in the course's autograde steps."""
+    from nbgrader.converters import Autograde
+    from nbgrader.converters.base import NbGraderException
+    from nbgrader.preprocessors import Execute
+
+    app.coursedir.student_id = glob.escape(student)
+    converter = Autograde(coursedir=app.coursedir, parent=app)
+    converter.force = True
+    steps = list(converter.autograde_preprocessors)
+    if Execute not in steps:
+        raise NbGraderException("the course's Autograde.autograde_preprocessors has no Execute step for the "
+                                "kit's results to replace")
+    converter.autograde_preprocessors = [KitResults if step is Execute else step for step in steps]
+    return converter
 
 
 def main(argv: list[str] | None = None) -> int:
