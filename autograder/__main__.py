@@ -172,9 +172,8 @@ def cmd_nbgrader_autograde(args: argparse.Namespace) -> int:
 
     try:
         summary = nbgrader_autograde.autograde_course(Path(args.course), args.assignment, only=args.student,
-                                                      workers=args.workers,
-                                                      scheduler=args.scheduler, force=args.force,
-                                                      timeout=args.timeout)
+                                                      workers=args.workers, scheduler=args.scheduler,
+                                                      force=args.force, timeout=args.timeout)
     except nbgrader_autograde.AutogradeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
