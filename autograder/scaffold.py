@@ -255,6 +255,8 @@ def next_steps(name: str) -> str:
         f"  make it yours: solutions/{name}.py, autograder/specs/{name}.py, exercises/test_{name}.py,",
         f"    HIDDEN[\"{name}\"] in hidden_tests/hidden_specs.py, hidden_tests/test_{name}_hidden.py, "
         f"narrative/{name}.md;",
+        f"  prove its checks both ways: tests/mistake_cases/{name}.json, a right answer in tests/right_answers/{name}/",
+        "    named in tests/right_answers/catalogue.json (the kit's quick tier asks for both);",
         "    then: python -m autograder stubs && python -m autograder notebooks",
         f"  check it: python -m pytest exercises/test_{name}.py hidden_tests/test_{name}_hidden.py --target solutions",
         "  release notebook (venv first on PATH): nbgrader generate_assignment dl3 --force",

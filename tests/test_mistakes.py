@@ -9,7 +9,8 @@
   Check-specific names: ``CASES`` holds, for each, the reference solution with one plausible
   mistake (a patch appended to ``solutions/<module>.py``, or one text replaced in it), graded
   in-process by the exercise's visible and hidden tests with ``--checks`` that check alone; its
-  score JSON must name exactly that mistake. Every check that uses a family has a case too
+  score JSON must name exactly that mistake (an exercise's own cases may sit in
+  ``tests/mistake_cases/<exercise>.json``). Every check that uses a family has a case too
   (its test passes the family's names on). A declared name no case proves fails
   ``test_every_declared_mistake_has_a_proof``.
 - Generic names (crash, time_limit, ...) are proved by the bad-submission catalogue
@@ -454,6 +455,11 @@ CASES: dict[str, str | tuple[str, str]] = {
     "regularization.regularization_helps.dropout_overfits": redefine("build_dropout_model", "rate=0.5",
                                                                      "return REF(0.0)"),
 }
+# An exercise may prove its mistakes in a file of its own (docs/authoring.md, "Add an exercise"):
+# tests/mistake_cases/<exercise>.json, {"<check>.<mistake>": ["text of the reference", "the same text mistaken"]}.
+MISTAKE_CASES = ROOT / "tests" / "mistake_cases"
+CASES |= {f"{path.stem}.{key}": tuple(change) for path in sorted(MISTAKE_CASES.glob("*.json"))
+          for key, change in json.loads(path.read_text(encoding="utf-8")).items()}
 
 
 def split(full_id: str) -> tuple[str, str, str]:

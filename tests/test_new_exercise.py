@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.kit import ROOT
+from tests.helpers.authoring import bash_blocks, section
+from tests.helpers.kit import ROOT, copy_of_repo, shell
 
 pytestmark = pytest.mark.slow
 
 RECIPE = "### Add an exercise"
-VENV = Path(sys.executable).parent.parent
 # The instructor's own answer, put in where the recipe says "make it yours".
 SCAFFOLDED = """    values = np.asarray(values, dtype=np.float64)
     return (values - values.mean()) / values.std()
@@ -41,35 +39,6 @@ WRONG = {  # two students' plausible mistakes: one fails the visible check, one 
 }
 
 
-def recipe_blocks(guide: Path) -> list[str]:
-    """The ```bash blocks of the guide's "Add an exercise" section, in order."""
-    text = guide.read_text()
-    section = text[text.index(RECIPE):]
-    section = section[:section.find("\n### ", len(RECIPE))]
-    return [re.sub(r"^ {3}", "", block, flags=re.M) for block in re.findall(r"```bash\n(.*?)```", section, re.S)]
-
-
-def copy_of_repo(dest: Path) -> Path:
-    """The repo's files as git knows them (the work tree's untracked ones too), with the venv linked in."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            (dest / name).write_bytes(source.read_bytes())
-    (dest / ".venv").symlink_to(VENV)
-    return dest
-
-
-def shell(kit: Path, script: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{kit / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("DL3_TARGET", None)
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=kit, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory) -> Path:
     return copy_of_repo(tmp_path_factory.mktemp("kit"))
@@ -79,7 +48,7 @@ def kit(tmp_path_factory) -> Path:
 def recipe(kit) -> list[subprocess.CompletedProcess]:
     """Each block of the recipe, run as written; the instructor's edit after the scaffold."""
     done = []
-    for block in recipe_blocks(kit / "docs" / "authoring.md"):
+    for block in bash_blocks(section(RECIPE, kit / "docs" / "authoring.md")):
         done.append(shell(kit, block))
         assert done[-1].returncode == 0, block + done[-1].stdout[-3000:] + done[-1].stderr[-3000:]
         if "new-exercise" in block:

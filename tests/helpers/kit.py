@@ -44,3 +44,29 @@ def copy_kit(dest: Path, edits: dict[str, tuple[str, str]] | None = None) -> Pat
         assert old in text, (name, old)
         (dest / name).write_text(text.replace(old, new))
     return dest
+
+
+VENV = Path(sys.executable).parent.parent
+
+
+def copy_of_repo(dest: Path) -> Path:
+    """The repo's files as git knows them (the work tree's untracked ones too), with the venv linked in:
+    a copy an instructor's commands (docs/authoring.md) can run in as written."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(source.read_bytes())
+    (dest / ".venv").symlink_to(VENV)
+    return dest
+
+
+def shell(kit: Path, script: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run a shell command line in ``kit`` as the docs do: the venv first on ``PATH``."""
+    env = {**os.environ, "PATH": f"{kit / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("DL3_TARGET", None)
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=kit, env=env, capture_output=True,
+                          text=True, timeout=timeout)
