@@ -360,6 +360,14 @@ def test_a_rerun_skips_the_unchanged_and_retries_the_failure(graded):
         f"error: no submitted notebooks for nobody in {course / 'submitted'}/<student>/{ASSIGNMENT}/"]
 
 
+def test_a_new_timestamp_alone_is_recorded_again_without_regrading(graded):
+    course = graded["course"]
+    (course / "submitted" / "complete" / ASSIGNMENT / "timestamp.txt").write_text("2024-01-10 11:00:00 UTC")
+    summary = autograde(course)
+    assert (summary.graded, summary.recorded) == (0, ["complete"])
+    assert str(bookkeeping(course)["complete"][1]) == "2024-01-10 11:00:00"
+
+
 def test_feedback_export_and_class_report_work_on_the_result(graded, tmp_path):
     course = graded["course"]
     nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
