@@ -36,3 +36,10 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 from autograder.feedback import HideHiddenTestOutput  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestOutput, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# `nbgrader autograde` would run every student's code as the instructor: it stops with a message
+# naming `python -m autograder nbgrader-autograde dl3` (the sandboxed route, which nbgrader records),
+# unless DL3_NBGRADER_UNSANDBOXED=1 (docs/batch.md, "nbgrader's own autograde").
+from autograder.nbgrader_autograde.guard import RefuseUnsandboxed  # noqa: E402
+
+c.Autograde.exporter_class = RefuseUnsandboxed

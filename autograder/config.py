@@ -23,6 +23,7 @@ generated):
 | ``DL3_WARM_START`` | grader (``grade/supervisor/runner.py``) | ``0``: start every judge and student process as a fresh interpreter instead of forking it from the grading's zygote (default ``1``) |
 | ``DL3_ZYGOTE_FD`` | judge (``grade/forks.py``) | ``FD:PID``: the socket of the zygote that forks this judge's student processes (its zygote sets it) |
 | ``DL3_SUBSET_CACHE`` | checks' data (``checks/keras_data.py``) | a folder where decoded grading subsets are kept for the grading's next judges (the grader sets it: its own folder) |
+| ``DL3_NBGRADER_UNSANDBOXED`` | the course's ``nbgrader_config.py`` (``nbgrader_autograde/guard.py``) | ``1``: ``nbgrader autograde`` runs students' code as the instructor, unsandboxed (the kit's tests that compare routes; docs/batch.md) |
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ SUPERVISOR_PID_ENV = "DL3_SUPERVISOR_PID"
 SUBSET_CACHE_ENV = "DL3_SUBSET_CACHE"
 WARM_START_ENV = "DL3_WARM_START"
 ZYGOTE_FD_ENV = "DL3_ZYGOTE_FD"
+NBGRADER_UNSANDBOXED_ENV = "DL3_NBGRADER_UNSANDBOXED"
 
 # Grading defaults (the CLI, the grading options and the batch all take these).
 TIME_LIMIT_S = 60.0        # CPU seconds of the student's code per test, and for its import
@@ -100,6 +102,11 @@ def lean_keras() -> bool:
 def allow_same_user() -> bool:
     """Whether a non-root grader may grade with student code as itself (``$DL3_ALLOW_SAME_USER=1``)."""
     return os.environ.get(ALLOW_SAME_USER_ENV) == "1"
+
+
+def nbgrader_unsandboxed() -> bool:
+    """Whether ``nbgrader autograde`` may run students' code as the instructor (``$DL3_NBGRADER_UNSANDBOXED=1``)."""
+    return os.environ.get(NBGRADER_UNSANDBOXED_ENV) == "1"
 
 
 def sandbox_state_dir() -> Path:

@@ -4,8 +4,11 @@ Six students hand in ``gradient_descent.ipynb``: complete, untouched, plausible 
 in an added cell, one whose grading fails (the batch's cap stops it: the grader's failure), and a
 hostile one whose ``predict`` reads the solutions and the gradebook, lists the other students'
 folders, writes into the course, connects to a socket and forks a daemon — and answers right only
-if one of those worked. The honest students' per-cell scores are compared with what
-``nbgrader autograde`` gives the same notebooks, in a copy of the course.
+if one of those worked. The assignment has a due date and nbgrader's "zero" late penalty; ``mistakes``
+handed in late, ``complete`` on time, and no student is in the gradebook beforehand. The honest
+students' per-cell scores, timestamps, late penalties and totals are compared with what
+``nbgrader autograde`` gives the same notebooks, in a copy of the course — the copy's opt-in
+(``DL3_NBGRADER_UNSANDBOXED=1``): without it, the course's config refuses ``nbgrader autograde``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pytest
 
 from autograder import batch
 from autograder.checks import mistakes
+from autograder.gradebook.grades import read_grades
 from autograder.nbgrader_autograde import AutogradeSummary, autograde_course, graded_dir
 from autograder.notebook_checks import parse_check_output
 from autograder.specs import get_exercise
@@ -41,6 +45,8 @@ FAILS = "grader_fails"
 HOSTILE = "hostile"
 PREDICT = "return m * np.asarray(X, dtype=np.float64) + b"
 GD_POINTS = get_exercise("gradient_descent").points
+DUE = "2024-01-10 12:00:00 UTC"
+HANDED_IN = {"complete": "2024-01-09 10:00:00 UTC", "mistakes": "2024-01-11 09:00:00 UTC"}   # mistakes: late
 
 ATTACK = '''def predict(X, m, b):
     import os, socket, subprocess, sys
@@ -137,6 +143,8 @@ def seed(course: Path, port: int) -> None:
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         (folder / NOTEBOOK).write_text(json.dumps(with_outputs(notebook)))
+        if student in HANDED_IN:
+            (folder / "timestamp.txt").write_text(HANDED_IN[student])
 
 
 def checksums(course: Path, leave_out: tuple[str, ...]) -> dict[str, str]:
@@ -157,6 +165,16 @@ def gradebook_rows(course: Path) -> dict[str, list[tuple]]:
                 (notebook.name, grade.name, grade.auto_score, grade.manual_score, grade.needs_manual_grade)
                 for notebook in submission.notebooks for grade in notebook.grades)
     return rows
+
+
+def bookkeeping(course: Path) -> dict[str, tuple]:
+    """{student: (names and email, timestamp, seconds late, late penalty, score)} from nbgrader's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        return {s.student_id: ((s.student.first_name, s.student.last_name, s.student.email), s.timestamp,
+                               s.total_seconds_late, s.late_submission_penalty, s.score)
+                for s in gradebook.find_assignment(ASSIGNMENT).submissions}
 
 
 def cell_scores(rows: list[tuple]) -> dict[str, float | None]:
@@ -206,6 +224,9 @@ def graded(tmp_path_factory):
     course.chmod(0o755)
     try:
         make_course(course)
+        with open(course / "nbgrader_config.py", "a") as fh:
+            fh.write("\nc.LateSubmissionPlugin.penalty_method = 'zero'\n")
+        nbgrader(course, "db", "assignment", "add", ASSIGNMENT, "--duedate", DUE)
         nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
         with listening() as server:
             seed(course, server.getsockname()[1])
@@ -236,13 +257,49 @@ def test_everyone_is_graded_and_recorded_but_the_grader_failure_flagged(graded):
     assert graded["left"] == []
 
 
-def test_honest_scores_and_failures_equal_nbgrader_autograde(graded):
+@pytest.fixture(scope="module")
+def by_nbgrader(graded):
+    """The reference copy after ``nbgrader autograde`` of ``mistakes`` (late) and ``helper`` (as nbgrader's --create)."""
     reference = graded["reference"]
     for student in ("mistakes", "helper"):
-        nbgrader(reference, "autograde", ASSIGNMENT, f"--student={student}")
+        nbgrader(reference, "autograde", ASSIGNMENT, f"--student={student}", "--create")
+    return reference
+
+
+def test_honest_scores_and_failures_equal_nbgrader_autograde(graded, by_nbgrader):
+    reference = by_nbgrader
+    for student in ("mistakes", "helper"):
         assert cell_scores(gradebook_rows(reference)[student]) == cell_scores(graded["rows"][student]), student
         assert failures(reference, student) == failures(graded["course"], student), student
     assert 0 < sum(cell_scores(graded["rows"]["mistakes"]).values()) < GD_POINTS
+
+
+def test_a_late_students_total_and_a_created_student_equal_nbgrader_autograde(graded, by_nbgrader, tmp_path):
+    course, reference = graded["course"], by_nbgrader
+    ours, theirs = bookkeeping(course), bookkeeping(reference)
+    for student in ("mistakes", "helper"):   # neither in the gradebook before: both created by the autograde
+        assert ours[student] == theirs[student], student
+    late = ours["mistakes"]
+    assert late[2] > 0 and late[3] == late[4] > 0   # nbgrader's "zero" penalty: all its points
+    assert ours["complete"][2:] == (0, 0, GD_POINTS)
+    for where in (course, reference):
+        nbgrader(where, "export", "--to", str(tmp_path / f"{where.name}.csv"))
+    exports = [{r["student_id"]: (r["score"], r["late_submission_penalty"], r["timestamp"])
+                for r in csv.DictReader(open(tmp_path / f"{where.name}.csv"))} for where in (course, reference)]
+    assert exports[0]["mistakes"] == exports[1]["mistakes"] and float(exports[0]["mistakes"][1]) > 0
+    kit = {g.student: g.total for g in read_grades(course, ASSIGNMENT).students}
+    assert kit["mistakes"] == 0 and kit["complete"] == GD_POINTS
+
+
+def test_nbgrader_autograde_itself_refuses_naming_the_safe_command(graded, tmp_path):
+    """Without the opt-in, the course's config stops ``nbgrader autograde`` before it reads a submission."""
+    reference = shutil.copytree(graded["reference"], tmp_path / "course", symlinks=True)
+    before = checksums(reference, (".nbgrader.log",))   # nbgrader's own log, written by the instructor's process
+    done = nbgrader(reference, "autograde", ASSIGNMENT, "--force", "--create", unsandboxed=False, check=False)
+    assert done.returncode != 0
+    assert "python -m autograder nbgrader-autograde dl3" in done.stdout + done.stderr
+    assert checksums(reference, (".nbgrader.log",)) == before
+    assert not (reference / "planted.txt").exists() and not (reference / "planted-by-demo.txt").exists()
 
 
 def test_check_cells_print_the_kits_lines_and_demonstrations_keep_the_students_outputs(graded):
@@ -301,6 +358,14 @@ def test_a_rerun_skips_the_unchanged_and_retries_the_failure(graded):
     done = run_kit("-m", "autograder", "nbgrader-autograde", ASSIGNMENT, "--course", str(course), "--student", "nobody")
     assert done.returncode == 2 and done.stderr.strip().splitlines() == [
         f"error: no submitted notebooks for nobody in {course / 'submitted'}/<student>/{ASSIGNMENT}/"]
+
+
+def test_a_new_timestamp_alone_is_recorded_again_without_regrading(graded):
+    course = graded["course"]
+    (course / "submitted" / "complete" / ASSIGNMENT / "timestamp.txt").write_text("2024-01-10 11:00:00 UTC")
+    summary = autograde(course)
+    assert (summary.graded, summary.recorded) == (0, ["complete"])
+    assert str(bookkeeping(course)["complete"][1]) == "2024-01-10 11:00:00"
 
 
 def test_feedback_export_and_class_report_work_on_the_result(graded, tmp_path):

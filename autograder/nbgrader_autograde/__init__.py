@@ -19,7 +19,7 @@ see what ``nbgrader autograde`` would have written. The steps, in order:
    ``<course>/.dl3-autograde/<assignment>/`` (the grader's, 0700); a rerun skips students whose
    sanitized notebooks did not change and grades again those whose grading failed
    (``retry_failures``).
-4. ``to_record``: the students whose latest grading nbgrader has not recorded yet.
+4. ``to_record``: the students whose latest grading (or ``timestamp.txt``) nbgrader has not recorded yet.
 5. ``record_in_nbgrader``: ``record.py`` in an nbgrader process of its own runs nbgrader's
    ``Autograde`` converter for them, with its ``Execute`` step replaced by the kit's results
    (``KitResults``): nbgrader writes the gradebook and the autograded notebooks itself. A student
@@ -86,7 +86,7 @@ def autograde_course(course: Path, assignment: str, *, only: list[str] | None = 
     todo = to_record(out, students, summary.failed, force)
     summary.failed.update(grading_failures(out, students))
     if todo:
-        summary.recorded, failures = record_in_nbgrader(course, assignment, out, todo)
+        summary.recorded, failures = record_in_nbgrader(course, assignment, out, {s: students[s] for s in todo})
         summary.failed.update(failures)
     return summary
 
@@ -163,13 +163,24 @@ def to_record(out: Path, students: dict[str, Path], refused: dict[str, str], for
         meta = _read_json(out / student / batch.META)
         if student in refused or meta is None:
             continue
-        recorded = _read_json(out / student / RECORDED) or {}
-        if force or recorded != {"digest": meta.get("digest"), "status": meta.get("status")}:
+        if force or (_read_json(out / student / RECORDED) or {}) != recorded_as(meta, students[student]):
             todo.append(student)
     return todo
 
 
-def record_in_nbgrader(course: Path, assignment: str, out: Path, students: list[str]) -> tuple[list[str], dict]:
+def recorded_as(meta: dict, submitted: Path) -> dict:
+    """What nbgrader records of a grading: the sanitized notebooks' digest, the status, the submission's timestamp.
+
+    A new ``timestamp.txt`` alone (handed in again, unchanged) is recorded again: nbgrader's late penalty follows it.
+    """
+    try:
+        timestamp = (submitted / "timestamp.txt").read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        timestamp = None
+    return {"digest": meta.get("digest"), "status": meta.get("status"), "timestamp": timestamp}
+
+
+def record_in_nbgrader(course: Path, assignment: str, out: Path, students: dict[str, Path]) -> tuple[list[str], dict]:
     """Run ``record.py`` (nbgrader's converter, in its own process) for ``students``; mark who was recorded.
 
     It starts in the kit (this kit records, whatever copy of it the course holds) and moves into the course.
@@ -187,8 +198,7 @@ def record_in_nbgrader(course: Path, assignment: str, out: Path, students: list[
     for student in students:
         if student in outcome and outcome[student] is None:
             meta = _read_json(out / student / batch.META) or {}
-            write_atomically(out / student / RECORDED,
-                             json.dumps({"digest": meta.get("digest"), "status": meta.get("status")}))
+            write_atomically(out / student / RECORDED, json.dumps(recorded_as(meta, students[student])))
             recorded.append(student)
         else:
             why = outcome.get(student) or (done.stderr.strip().splitlines() or ["nbgrader did not run"])[-1]
