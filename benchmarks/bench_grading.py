@@ -14,8 +14,8 @@ every judge and student process a new interpreter: the grader before the warm st
 from the grading's zygote, the default) — against the in-process run of the same checks: wall and CPU
 seconds (the whole process tree, ``wait4``) and their ratio; then where ``grade``'s CPU goes, by
 process (each process's CPU sampled from ``/proc`` every 0.1 s) and by phase: the interpreter and
-imports (each process that imports them, at the cost of ``import numpy, keras`` measured alone in the
-same run; warm: the zygote), the student's calls (the judges' own count, ``extra_data.dl3.student_cpu``),
+imports (warm: the zygote; fresh, estimated: each judge at the cost of ``import numpy, keras`` measured
+alone in the same run, and the student processes' CPU outside the student's calls), the student's calls (the judges' own count, ``extra_data.dl3.student_cpu``),
 and the rest of the checks' work (data, the checks, tear-down).
 
 Run: ``DL3_DATA_DIR=/path/to/datasets python benchmarks/bench_grading.py [--skip-workshop] [--skip-profile]``
@@ -97,7 +97,7 @@ def process_role(pid: int, root: int) -> str:
         return "supervisor"
     try:
         comm = Path(f"/proc/{pid}/comm").read_text().strip()
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
     except OSError:
         return "other"
     named = {"dl3-zygote": "zygote", "dl3-judge": "judge", "dl3-program": "student process"}
@@ -133,7 +133,11 @@ class TreeSampler(threading.Thread):
                 todo.extend(parents.get(pid, []))
             for pid in tree:
                 if pid in cpu:
-                    role = self.seen[pid][0] if pid in self.seen else process_role(pid, self.root)
+                    # asked each time: a forked process has its zygote's name until it renames itself, a
+                    # started one its parent's command line until it runs its own; an exited one has none
+                    role = process_role(pid, self.root)
+                    if pid in self.seen and role.startswith("other"):
+                        role = self.seen[pid][0]
                     self.seen[pid] = (role, cpu[pid])
             self.stop.wait(self.every)
 
@@ -169,6 +173,15 @@ def graded(folder: Path, warm: bool, results: Path) -> dict:
 def import_cost(modules: str) -> float:
     """CPU seconds of a fresh ``python -I`` that imports ``modules`` and exits."""
     return min(run_measured([sys.executable, "-I", "-c", f"import {modules}"])[1] for _ in range(2))
+
+
+def fresh_imports(run: dict, name: str, keras_cost: float, numpy_cost: float) -> float:
+    """A fresh start's interpreters and imports, estimated: each judge's at the cost measured alone, and a student
+    process's CPU outside the student's calls (it does little else: it starts, imports, answers)."""
+    judges = run["roles"].get("judge", (0, 0.0))[0]
+    students = run["roles"].get("student process", (0, 0.0))[1]
+    per_judge = numpy_cost if name == "gradient_descent alone" else keras_cost
+    return judges * per_judge + max(0.0, students - run["student_calls"])
 
 
 def submissions(where: Path) -> dict[str, tuple[Path, str | None]]:
@@ -211,13 +224,13 @@ def profile() -> None:
     for name, runs in details:
         for warm, run in runs.items():
             roles = "; ".join(f"{role} {n}x {seconds:.1f}" for role, (n, seconds) in sorted(run["roles"].items()))
-            imports = (run["roles"].get("zygote", (0, 0.0))[1] if warm else
-                       sum(n for role, (n, _) in run["roles"].items() if role in ("judge", "student process"))
-                       * (keras_cost if "gradient_descent alone" != name else numpy_cost))
+            imports = run["roles"].get("zygote", (0, 0.0))[1] if warm else fresh_imports(run, name, keras_cost,
+                                                                                          numpy_cost)
             print(f"{name} ({'warm' if warm else 'fresh'}): total {run['cpu']:.1f} = {roles}; unattributed "
                   f"{run['cpu'] - sum(s for _, s in run['roles'].values()):.1f}")
             print(f"    phases: interpreter and imports {imports:.1f}"
-                  f"{' (the zygote)' if warm else ' (estimated: processes x import cost)'}; the student's calls "
+                  f"{' (the zygote)' if warm else ' (estimated: judges x import cost + student processes outside calls)'}"
+                  f"; the student's calls "
                   f"{run['student_calls']:.1f}; the rest (supervisor, data, the checks, tear-down) "
                   f"{run['cpu'] - imports - run['student_calls']:.1f}", flush=True)
 

@@ -135,3 +135,10 @@ def test_reference_costs_reports_the_checks_of_the_exercise_it_measured():
     assert summary.startswith(f"wrote the reference's cost of {checks} checks of gradient_descent; the other")
     assert f"({len(data['checks'])} checks in all;" in summary and checks < len(data["checks"])
     assert measured_summary(data).startswith(f"wrote the reference's cost of {len(data['checks'])} checks (")
+
+
+def test_each_exercises_judge_time_was_measured_alone():
+    """The judges are balanced by these figures: one figure for all (the whole run's time) balances nothing."""
+    units = read_json(REFERENCE_COSTS)["units"]
+    assert set(units) == set(all_exercises())
+    assert len(set(units.values())) == len(units), units
