@@ -106,7 +106,8 @@ def test_nbgrader_autogrades_its_notebook(kit, recipe):
     folder = kit / "submitted" / "alice" / "dl3"
     folder.mkdir(parents=True)
     (folder / "standardize.ipynb").write_text((kit / "source" / "dl3" / "standardize.ipynb").read_text())
-    done = shell(kit, "nbgrader autograde dl3 --force && nbgrader export --to grades.csv")
+    # nbgrader's own command (the course refuses it without the opt-in): the scaffolded notebook grades under it
+    done = shell(kit, "DL3_NBGRADER_UNSANDBOXED=1 nbgrader autograde dl3 --force && nbgrader export --to grades.csv")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with open(kit / "grades.csv") as handle:
         (row,) = list(csv.DictReader(handle))
