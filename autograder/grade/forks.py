@@ -84,9 +84,6 @@ class FreshStart:
         return subprocess.Popen([sys.executable, "-m", *argv], cwd=cwd, env=env, stdin=fds.get(0, subprocess.DEVNULL),
                                 stdout=fds.get(1), stderr=fds.get(2), pass_fds=tuple(passed), start_new_session=True)
 
-    def close(self) -> None:
-        pass
-
 
 class Zygote:
     """The asking end of a zygote's socket."""
