@@ -7,14 +7,16 @@ along the whole path of its cgroup, and its CPU affinity — and plans from them
 - how many exercise modules are graded at once (each by its own judge process with at
   most one sandboxed student process beside it);
 - whether student processes are started ahead of time, or only when a test needs one;
-- whether an idle child is stopped before the judge trains a model (both import
-  TensorFlow: about 270 MB of anonymous memory each);
+- whether an idle student process is stopped before the judge trains a model or loads a
+  dataset (in a small box; it is forked again, warm, when the next call needs it);
 - how much memory the student's process may use.
 
-A TensorFlow process at rest holds about 270 MB of anonymous memory, and training the
-kit's largest model (regularization's bigger network) brings the judge to about
-600 MB with the page cache; ``benchmarks/bench_box.txt`` has the measured figures the
-constants below come from.
+Every judge and student process is forked from the grading's zygote (``forks.py``), so the
+pages of TensorFlow's import (about 200 MB) are in the box once, whichever processes share
+them; each process adds what it writes (its private pages). In Gradescope's box the largest
+moment is the regularization judge training its bigger network: about 390 MB of its own
+beside the two zygotes' 100 MB each, 620 MB for the whole box; ``benchmarks/bench_box.txt``
+has the measured figures the constants below come from.
 """
 
 from __future__ import annotations
@@ -28,8 +30,7 @@ MB = 2**20
 UNLIMITED = 1 << 62
 
 # Measured (benchmarks/bench_box.txt): anonymous memory of one graded unit's processes.
-TF_PROCESS_MB = 300          # a process that has imported TensorFlow and Keras, at rest
-JUDGE_TRAINING_MB = 520      # the judge while it trains the kit's largest model (resident, no cache)
+TF_PROCESS_MB = 300          # the zygotes' TensorFlow and Keras (~200 MB, in the box once) and a judge's own start
 SUPERVISOR_MB = 60           # the outer `grade` process (no TensorFlow)
 MARGIN_MB = 32               # kept free in a small box
 UNIT_MB = 1400               # one module graded at full speed: judge + student process + page cache, with room
@@ -186,7 +187,7 @@ def make_plan(box: Box, student_memory_mb: int | None = None, units: int | None 
     at_once = max(1, min(by_memory, by_cpu, units or by_memory))
     small = memory_mb - SUPERVISOR_MB < UNIT_MB
     # In a small box the judge (TensorFlow, ~300 MB) and one student process share the memory; the student process
-    # gets what the judge's own training peak leaves, and is stopped while the judge trains.
+    # gets what the judge leaves, and is stopped while the judge trains.
     room = (memory_mb - SUPERVISOR_MB) // at_once - TF_PROCESS_MB
     allowed = max(MIN_STUDENT_MB, room - MARGIN_MB)
     student = min(student_memory_mb, allowed) if student_memory_mb else allowed

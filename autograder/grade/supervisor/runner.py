@@ -148,15 +148,13 @@ class PeakSampler:
 # Judges
 
 
-def _judge_args(files: list[Path], student_dir: Path, options: Options, score_fd: int,
-                checks: list[str] | None = None) -> list[str]:
+def _judge_args(files: list[Path], student_dir: Path, options: Options, score_fd: int) -> list[str]:
     """``pytest``'s command line for one judge (``argv[0]`` included)."""
     return ["pytest", "-p", "pytest_timeout", *map(str, files), "--rootdir", str(options.kit_root),
             "-c", str(options.kit_root / "pyproject.toml"), "--sandbox", "--target", str(student_dir),
             "--score-json", f"/dev/fd/{score_fd}", "-q", "-p", "no:cacheprovider",
             "--timeout", str(int(options.test_timeout)), "-W", "ignore"] + \
-        ([] if options.training else ["-m", "not training"]) + \
-        (["--checks", ",".join(checks)] if checks else [])
+        ([] if options.training else ["-m", "not training"])
 
 
 def _judge_env(limits: Limits, files: list[Path], tmp: Path) -> dict:
@@ -175,13 +173,13 @@ def _judge_env(limits: Limits, files: list[Path], tmp: Path) -> dict:
 def _grader_env(tmp: Path) -> dict:
     """The supervisor's environment as the zygote and the judges get it."""
     env = {k: v for k, v in os.environ.items() if k not in (TARGET_ENV, "PYTEST_ADDOPTS", "PYTHONPATH")}
-    env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp)})
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp),
+                **config.GRADER_MALLOC_ENV})
     return env
 
 
 def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Options, limits: Limits,
-              timeout: float, switch: StopSwitch, starter: Zygote | FreshStart,
-              checks: list[str] | None = None) -> tuple[dict | None, str]:
+              timeout: float, switch: StopSwitch, starter: Zygote | FreshStart) -> tuple[dict | None, str]:
     """Run one judge, started by ``starter``; its score JSON (or None) and, when it failed, why.
 
     The judge writes its scores into a pipe this process reads (``--score-json /dev/fd/N``),
@@ -189,7 +187,7 @@ def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opti
     grading's ``tmp/``, beside ``scratch``; no judge starts once ``switch`` has tripped.
     """
     read_fd, write_fd = os.pipe()
-    log = scratch / f"judge-{files[0].stem}-{checks[0] if checks else 'all'}.log"
+    log = scratch / f"judge-{files[0].stem}.log"
     received = bytearray()
 
     def read_scores() -> None:
@@ -201,8 +199,7 @@ def run_judge(files: list[Path], student_dir: Path, scratch: Path, options: Opti
     with open(log, "wb") as out, open(os.devnull, "rb") as nothing:
         try:
             with switch.starting():
-                proc = starter.spawn("judge", _judge_args(_args_file(files, scratch), student_dir, options, write_fd,
-                                                         checks),
+                proc = starter.spawn("judge", _judge_args(_args_file(files, scratch), student_dir, options, write_fd),
                                     _judge_env(limits, files, scratch.parent / "tmp"), options.kit_root,
                                     {0: nothing.fileno(), 1: out.fileno(), 2: out.fileno(), write_fd: write_fd},
                                     path=[str(options.kit_root)])
@@ -268,11 +265,12 @@ def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options
     """Grade every unit; the run's overall deadline bounds them all.
 
     A small box grades one module per judge, one judge at a time: each judge's memory goes
-    back to the box when it exits. A roomy box runs ``units_at_once`` judges side by side,
-    each grading a share of the modules (one TensorFlow import per judge, not per module).
+    back to the box when it exits, and the next one is forked warm. A roomy box runs
+    ``units_at_once`` judges side by side, each grading a share of the modules, balanced by
+    their measured costs.
     """
     deadline = time.monotonic() + options.total_timeout
-    if plan.release_before_training:
+    if plan.release_before_training:   # a small box
         groups = [[e] for e in units]
     else:
         groups = group_units(units, plan.units_at_once, load_unit_seconds(limits.costs_file))
@@ -282,21 +280,8 @@ def judge_units(units: list[Exercise], student_dir: Path, scratch: Path, options
         files = [f for e in group for f in exercise_test_files(e, options.kit_root)]
         if not files:
             return [UnitOutcome(e, {"tests": []}) for e in group]
-        runs = judge_runs(group, plan, options.training)
-        judged: dict | None = {"tests": []}
-        failure = ""
-        while runs:
-            checks = runs.pop(0)
-            part, failure = run_judge(files, student_dir, scratch, options, limits, deadline - time.monotonic(),
-                                      switch, starter, checks)
-            if part is None:
-                judged = None
-                break
-            judged = _combine(judged, part)
-            if len(runs) > 1 and nothing_implemented(part):
-                # every quick check met a stub: the training checks will stop at the same stubs before
-                # any training, so one judge does for all of them
-                runs = [[name for run in runs for name in run]]
+        judged, failure = run_judge(files, student_dir, scratch, options, limits, deadline - time.monotonic(),
+                                    switch, starter)
         return [UnitOutcome(e, judged, failure, time.monotonic() - started) for e in group]
 
     with ThreadPoolExecutor(max_workers=max(1, plan.units_at_once)) as pool:
@@ -310,32 +295,6 @@ def end_every_process(user: str | None) -> None:
     kill_descendants()
     if user:
         kill_processes_of(pwd.getpwnam(user).pw_uid)
-
-
-def judge_runs(group: list[Exercise], plan: Plan, training: bool) -> list[list[str] | None]:
-    """The judges a unit needs: one for everything, or (small box) the quick checks, then each training check.
-
-    A judge that has trained a model keeps most of that memory until it exits, so in a small
-    box each training check gets a fresh judge, which stops the student's process before it
-    trains and needs it no more afterwards.
-    """
-    if not plan.release_before_training:
-        return [None]
-    quick = [c.name for e in group for c in e.checks if not c.training]
-    heavy = [c.name for e in group for c in e.checks if c.training] if training else []
-    return ([quick] if quick else []) + [[name] for name in heavy]
-
-
-def nothing_implemented(part: dict) -> bool:
-    """Whether every check a judge ran met a function that still raises NotImplementedError."""
-    tests = part.get("tests") or []
-    return bool(tests) and all(t.get("status") == "not implemented" for t in tests)
-
-
-def _combine(judged: dict, part: dict) -> dict:
-    """Two judges' score JSON as one (their tests, and the student's CPU per check)."""
-    return {**judged, "tests": judged.get("tests", []) + part.get("tests", []),
-            "student_cpu": {**(judged.get("student_cpu") or {}), **(part.get("student_cpu") or {})}}
 
 
 # --------------------------------------------------------------------------
