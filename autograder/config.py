@@ -61,13 +61,15 @@ TEST_TIMEOUT_S = 1800.0    # the grader's own cap per test, training included
 TOTAL_TIMEOUT_S = 7200.0   # the whole grading run of one submission
 BATCH_TIMEOUT_S = 3600.0   # one submission's grading inside grade-batch
 GRADESCOPE_TOTAL_TIMEOUT_S = 540.0   # the whole run inside Gradescope's default 600 s
-# glibc's allocator in every process of a grading (the zygotes, judges and student processes). By default each of
+# glibc's allocator in every process of a grading in a small box (the plan's ``lean_allocator``). By default each of
 # TensorFlow's threads may get a heap of its own, and once a large tensor is freed the mmap threshold rises, so later
 # large tensors come from those heaps and stay there. Training regularization's original and bigger models in one
 # process (2-core machine, 2026-12-07) peaked at 783-883 MB of anonymous memory and kept 529-594 MB afterwards; with
-# these settings 515 MB and 317 MB, for the same CPU time (16.2 vs 16.4 CPU-s). The allocator never changes a result.
-GRADER_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": str(4 << 20),
-                     "MALLOC_TRIM_THRESHOLD_": str(32 << 20)}
+# these settings 515 MB and 317 MB, for the same CPU time (16.2 vs 16.4 CPU-s) — and without them the warm start did
+# not fit in Gradescope's 768 MB box. Not on a roomy machine: two gradings side by side (four judges on two cores)
+# took 9-31 % longer with them (benchmarks/bench_batch_complete.txt). The allocator never changes a result.
+SMALL_BOX_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": str(4 << 20),
+                        "MALLOC_TRIM_THRESHOLD_": str(32 << 20)}
 ZYGOTE_READY_TIMEOUT_S = 180.0   # the zygote's imports (Keras at half a CPU: about 20 s); later, a fresh start
 DEFAULT_SANDBOX_STATE = "/var/lib/dl3-sandbox"
 # nbgrader-autograde's own results in a course: <course>/.dl3-autograde/<assignment>/<student>/

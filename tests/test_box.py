@@ -74,6 +74,7 @@ def test_no_cgroup_means_no_limits(tmp_path):
 def test_a_small_box_grades_one_module_at_a_time_and_frees_the_student_before_training():
     plan = make_plan(Box(768 * MB, 0.5, 2, 1), student_memory_mb=2048)
     assert (plan.units_at_once, plan.prestart, plan.release_before_training) == (1, False, True)
+    assert plan.lean_allocator   # memory before speed: glibc gives large blocks back
     # the student's process gets what the judge's own TensorFlow leaves, never more than asked
     assert 256 <= plan.student_memory_mb < 768 - 300
     assert plan.cpus == 0.5
@@ -82,6 +83,7 @@ def test_a_small_box_grades_one_module_at_a_time_and_frees_the_student_before_tr
 def test_a_roomy_box_grades_modules_side_by_side():
     plan = make_plan(Box(16 * 1024 * MB, None, 2, 1), student_memory_mb=2048)
     assert (plan.units_at_once, plan.prestart, plan.release_before_training) == (2, True, False)
+    assert not plan.lean_allocator   # judges sharing the cores: the allocator's defaults are faster
     assert plan.student_memory_mb == 2048
     # memory, not only cores, bounds the units: 2 GB holds one
     assert make_plan(Box(2048 * MB, None, 8, 1)).units_at_once == 1
@@ -104,3 +106,15 @@ def test_the_grader_reads_the_real_box_it_runs_in():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [512, 0.25, 1]
+
+
+def test_only_a_small_box_changes_the_allocator_of_every_grading_process(tmp_path):
+    from autograder.config import SMALL_BOX_MALLOC_ENV
+    from autograder.grade.limits import Limits
+    from autograder.grade.supervisor.runner import Options, _judge_env, plan_run
+
+    for memory_mb, lean in ((768, True), (16 * 1024, False)):
+        plan, limits = plan_run(Options(Limits()), Box(memory_mb * MB, 0.5, 2, 1))
+        env = _judge_env(limits, [], tmp_path)
+        assert plan.lean_allocator is lean and limits.lean_allocator is lean
+        assert all(env.get(k) == (v if lean else None) for k, v in SMALL_BOX_MALLOC_ENV.items()), env

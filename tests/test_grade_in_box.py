@@ -64,6 +64,7 @@ def test_the_box_grades_exactly_as_the_open_machine(submission, tmp_path):
     meta = box_data["extra_data"]["dl3"]
     assert meta["box"]["memory_mb"] == 768 and meta["plan"]["units_at_once"] == 1
     assert meta["plan"]["release_before_training"] is True   # the idle student process stops before training
+    assert meta["plan"]["lean_allocator"] is True
     assert meta["start"] == "warm"   # every judge and student process forked from the grading's zygote
     assert 0 < meta["peak_resident_mb"] < 768, meta   # the run's resident memory stays under the limit
     assert open_data["extra_data"]["dl3"]["plan"]["units_at_once"] >= 1

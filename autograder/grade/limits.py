@@ -49,6 +49,7 @@ class Limits:
     cpus: float = 1.0                 # the box's CPUs (from the plan), for the wall backstop
     prestart: bool = True             # from the plan: start the student process before its first test
     release_before_training: bool = False  # from the plan: stop an idle student process before the judge trains
+    lean_allocator: bool = False      # from the plan: glibc's allocator gives large blocks back (config.SMALL_BOX_MALLOC_ENV)
     costs_file: str | None = None     # reference costs (default: the kit's reference_costs.json)
     run_deadline: float | None = None  # time.time() by which the student's calls must end (the run's own limit)
 

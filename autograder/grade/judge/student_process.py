@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from autograder.config import DATA_DIR_ENV, GRADER_MALLOC_ENV
+from autograder.config import DATA_DIR_ENV, SMALL_BOX_MALLOC_ENV
 from autograder.grade.child import codec
 from autograder.grade.limits import Limits
 from autograder.grade.child.source import child_program
@@ -121,7 +121,7 @@ class StudentProcess:
                # first op) would only spin the CPU; oneDNN's setting takes effect where Keras is imported
                # (a process that was not forked)
                "TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
-               **GRADER_MALLOC_ENV, **python_env, **(extra_env or {})}
+               **(SMALL_BOX_MALLOC_ENV if limits.lean_allocator else {}), **python_env, **(extra_env or {})}
         if limits.data_dir:
             env[DATA_DIR_ENV] = str(limits.data_dir)
         argv = ["-c", str(req_r), str(rep_w), str(root), module]

@@ -9,7 +9,9 @@ along the whole path of its cgroup, and its CPU affinity — and plans from them
 - whether student processes are started ahead of time, or only when a test needs one;
 - whether an idle student process is stopped before the judge trains a model or loads a
   dataset (in a small box; it is forked again, warm, when the next call needs it);
-- how much memory the student's process may use.
+- how much memory the student's process may use;
+- whether glibc's allocator is told to give large blocks back (a small box: memory before
+  speed; on a roomy machine it costs CPU time when judges share the cores).
 
 Every judge and student process is forked from the grading's zygote (``forks.py``), so the
 pages of TensorFlow's import (about 200 MB) are in the box once, whichever processes share
@@ -169,6 +171,7 @@ class Plan:
     cpus: float
     box: str                    # Box.describe(), for the results' metadata
     too_small: str | None = None  # why this box cannot grade at all (the grader refuses: not a score)
+    lean_allocator: bool = False  # every process's allocator gives large blocks back (config.SMALL_BOX_MALLOC_ENV)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -195,7 +198,7 @@ def make_plan(box: Box, student_memory_mb: int | None = None, units: int | None 
                  f"(768 MB recommended)") if memory_mb < MIN_BOX_MB else None
     return Plan(units_at_once=at_once, prestart=not small, release_before_training=small,
                 student_memory_mb=int(student), memory_mb=int(memory_mb), cpus=round(cpus, 3),
-                box=box.describe(), too_small=too_small)
+                box=box.describe(), too_small=too_small, lean_allocator=small)
 
 
 def cgroup_peak_mb(box: Box) -> dict:

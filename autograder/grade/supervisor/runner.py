@@ -115,7 +115,7 @@ def plan_run(options: Options, box: Box | None = None) -> tuple[Plan, Limits]:
         box = replace(box, memory_bytes=options.box_memory_mb * 2**20)
     plan = make_plan(box, options.limits.memory_mb, options.units)
     limits = replace(options.limits, memory_mb=plan.student_memory_mb, cpus=plan.cpus, prestart=plan.prestart,
-                     release_before_training=plan.release_before_training,
+                     release_before_training=plan.release_before_training, lean_allocator=plan.lean_allocator,
                      data_dir=data_dir(options.limits.data_dir),
                      # the student's calls end in time for the supervisor to write the results
                      run_deadline=time.time() + max(options.total_timeout - RESULTS_MARGIN, 1.0))
@@ -158,7 +158,7 @@ def _judge_args(files: list[Path], student_dir: Path, options: Options, score_fd
 
 
 def _judge_env(limits: Limits, files: list[Path], tmp: Path) -> dict:
-    env = _grader_env(tmp)
+    env = _grader_env(tmp, limits.lean_allocator)
     # Only the plugins a judge uses (the kit's, pytest-timeout): the installed ones' entry points cost
     # a judge about 0.8 CPU seconds (anyio's looks for every async backend).
     env.update({LIMITS_ENV: limits.to_env(), SUPERVISOR_PID_ENV: str(os.getpid()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
@@ -170,11 +170,11 @@ def _judge_env(limits: Limits, files: list[Path], tmp: Path) -> dict:
     return env
 
 
-def _grader_env(tmp: Path) -> dict:
+def _grader_env(tmp: Path, lean_allocator: bool) -> dict:
     """The supervisor's environment as the zygote and the judges get it."""
     env = {k: v for k, v in os.environ.items() if k not in (TARGET_ENV, "PYTEST_ADDOPTS", "PYTHONPATH")}
     env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp),
-                **config.GRADER_MALLOC_ENV})
+                **(config.SMALL_BOX_MALLOC_ENV if lean_allocator else {})})
     return env
 
 
@@ -376,7 +376,7 @@ def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options
         starter, start = FreshStart(), f"fresh: {why}"
         if warm:
             python = student_python(sandbox_user(limits.user))
-            env = {**_grader_env(folder / "tmp"), **python.env}
+            env = {**_grader_env(folder / "tmp", limits.lean_allocator), **python.env}
             try:
                 starter = stack.enter_context(start_zygote(python.executable, preload(units, sub, options.kit_root),
                                                            env, options.kit_root, zygote_log(folder / "grader"),
@@ -414,7 +414,7 @@ def _metadata(box: Box, plan: Plan, limits: Limits, peak_mb: float, outcomes: li
         "box": {"memory_mb": box.memory_mb, "cpu_quota": box.cpu_quota, "affinity": box.affinity,
                 "cgroup_version": box.cgroup_version, "described": box.describe()},
         "plan": {"units_at_once": plan.units_at_once, "prestart": plan.prestart,
-                 "release_before_training": plan.release_before_training,
+                 "release_before_training": plan.release_before_training, "lean_allocator": plan.lean_allocator,
                  "student_memory_mb": plan.student_memory_mb},
         "limits": {"time_limit_cpu_s": limits.time_limit, "import_time_limit_cpu_s": limits.import_time_limit,
                    "idle_seconds": limits.idle_seconds, "student_memory_mb": limits.memory_mb},
