@@ -108,11 +108,13 @@ def test_the_grader_reads_the_real_box_it_runs_in():
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [512, 0.25, 1]
 
 
-def test_only_a_small_box_changes_the_allocator_of_every_grading_process(tmp_path):
+def test_only_a_small_box_changes_the_allocator_of_every_grading_process(tmp_path, monkeypatch):
     from autograder.config import SMALL_BOX_MALLOC_ENV
     from autograder.grade.limits import Limits
     from autograder.grade.supervisor.runner import Options, _judge_env, plan_run
 
+    for name in SMALL_BOX_MALLOC_ENV:   # a Dask worker sets MALLOC_TRIM_THRESHOLD_ in its own environment
+        monkeypatch.delenv(name, raising=False)
     for memory_mb, lean in ((768, True), (16 * 1024, False)):
         plan, limits = plan_run(Options(Limits()), Box(memory_mb * MB, 0.5, 2, 1))
         env = _judge_env(limits, [], tmp_path)
