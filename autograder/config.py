@@ -22,7 +22,7 @@ generated):
 | ``DL3_SUPERVISOR_PID`` | judge (``judge/lifetime.py``) | the ``grade`` process that started it: the judge ends when it does (the grader sets it) |
 | ``DL3_WARM_START`` | grader (``grade/supervisor/runner.py``) | ``0``: start every judge and student process as a fresh interpreter instead of forking it from the grading's zygote (default ``1``) |
 | ``DL3_ZYGOTE_FD`` | judge (``grade/forks.py``) | ``FD:PID``: the socket of the zygote that forks this judge's student processes (its zygote sets it) |
-| ``DL3_SUBSET_CACHE`` | checks' data (``checks/keras_data.py``) | a folder where decoded grading subsets are kept for the grading's next judges (the grader sets it: its own folder) |
+| ``DL3_DECODED_DATA`` | the dataset loaders (``datasets.py``) | the grading's folder of decoded dataset files, which its data decoder writes and its judges read (the grader sets it: its own folder) |
 | ``DL3_NBGRADER_UNSANDBOXED`` | the course's ``nbgrader_config.py`` (``nbgrader_autograde/guard.py``) | ``1``: ``nbgrader autograde`` runs students' code as the instructor, unsandboxed (the kit's tests that compare routes; docs/batch.md) |
 """
 
@@ -49,7 +49,7 @@ PYTHON_ENV = "DL3_PYTHON"
 SETUP_NO_INSTALL_ENV = "DL3_SETUP_NO_INSTALL"
 SETUP_DRY_RUN_ENV = "DL3_SETUP_DRY_RUN"
 SUPERVISOR_PID_ENV = "DL3_SUPERVISOR_PID"
-SUBSET_CACHE_ENV = "DL3_SUBSET_CACHE"
+DECODED_DATA_ENV = "DL3_DECODED_DATA"
 WARM_START_ENV = "DL3_WARM_START"
 ZYGOTE_FD_ENV = "DL3_ZYGOTE_FD"
 NBGRADER_UNSANDBOXED_ENV = "DL3_NBGRADER_UNSANDBOXED"
@@ -71,6 +71,7 @@ GRADESCOPE_TOTAL_TIMEOUT_S = 540.0   # the whole run inside Gradescope's default
 SMALL_BOX_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": str(4 << 20),
                         "MALLOC_TRIM_THRESHOLD_": str(32 << 20)}
 ZYGOTE_READY_TIMEOUT_S = 180.0   # the zygote's imports (Keras at half a CPU: about 20 s); later, a fresh start
+DECODER_TIMEOUT_S = 60.0   # how long the first judge waits for the data decoder after the zygote is ready
 DEFAULT_SANDBOX_STATE = "/var/lib/dl3-sandbox"
 # nbgrader-autograde's own results in a course: <course>/.dl3-autograde/<assignment>/<student>/
 NBGRADER_GRADED_DIR = ".dl3-autograde"
@@ -123,9 +124,9 @@ def sandbox_state_dir() -> Path:
     return Path(os.environ.get(SANDBOX_STATE_ENV) or DEFAULT_SANDBOX_STATE)
 
 
-def subset_cache_dir() -> Path | None:
-    """Where this grading's judges keep the data subsets they decoded (``$DL3_SUBSET_CACHE``), or None."""
-    value = os.environ.get(SUBSET_CACHE_ENV)
+def decoded_data_dir() -> Path | None:
+    """The grading's decoded dataset files (``$DL3_DECODED_DATA``), or None outside a grading."""
+    value = os.environ.get(DECODED_DATA_ENV)
     return Path(value) if value else None
 
 

@@ -22,9 +22,11 @@ for an offline grading machine.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -305,7 +307,7 @@ def stratified_indices(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 
 def _subset(x, y, n: int | None, seed: int, name: str):
     if n is None:
-        return x, y
+        return np.array(x), np.array(y)   # the caller's own arrays, never the decoded copy's read-only maps
     try:
         idx = stratified_indices(y, n, seed)
     except SubsetError as exc:
@@ -314,11 +316,149 @@ def _subset(x, y, n: int | None, seed: int, name: str):
 
 
 def _load_npz_split(path: Path, n_train: int | None, n_test: int | None, seed: int, name: str):
-    with np.load(path, allow_pickle=False) as f:
-        x_train, y_train, x_test, y_test = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+    arrays = decoded_copy(path) or _read_npz(path)
+    x_train, y_train, x_test, y_test = arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"]
     train = _subset(x_train, y_train, n_train, seed, f"{name} train ({path})")
     test = _subset(x_test, y_test, n_test, seed + 1, f"{name} test ({path})")
     return train, test
+
+
+# --------------------------------------------------------------------------
+# Decoded copies: a grading decodes each file once
+#
+# In a grading the supervisor's data decoder (``grade/decoder/``) writes each file's arrays, decoded,
+# as plain ``.npy`` files into ``config.decoded_data_dir()`` while the zygote imports Keras, and the
+# judges map them instead of unpacking the compressed file (or unpickling IMDB's 50,000 lists) again.
+# Nothing else writes there; without the folder (students, in-process runs, a small box) each process
+# reads the file itself.
+
+
+def _decoded_folder(path: Path) -> Path | None:
+    root = config.decoded_data_dir()
+    if root is None:
+        return None
+    stat = path.stat()
+    tag = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    return root / f"{path.name}-{tag}"
+
+
+def decoded_copy(path: Path) -> dict[str, np.ndarray] | None:
+    """The grading's decoded copy of ``path`` (read-only maps), or None when the decoder has written none."""
+    folder = _decoded_folder(path)
+    if folder is None or not folder.is_dir():
+        return None
+    return {f.stem: np.load(f, mmap_mode="r", allow_pickle=False) for f in folder.glob("*.npy")}
+
+
+def write_decoded(path: Path, decode: Callable[[Path], dict[str, np.ndarray]]) -> Path | None:
+    """Decode ``path`` into the grading's folder (whole or not at all); None when there is no such folder."""
+    folder = _decoded_folder(path)
+    if folder is None or folder.is_dir():
+        return folder
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".partial-"))
+    for name, array in decode(path).items():
+        np.save(partial / f"{name}.npy", array, allow_pickle=False)
+    try:
+        os.rename(partial, folder)   # a judge sees the folder complete or not at all
+    except OSError:   # another decoder was first: its copy is the same
+        shutil.rmtree(partial)
+    return folder
+
+
+def decode_datasets(names: Iterable[str], data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Write the grading's decoded copy of each of the ``names`` datasets' array files (the data decoder's work)."""
+    written = []
+    for name in names:
+        for relpath in DATASET_FILES[name]:
+            if relpath in _DECODERS:
+                folder = write_decoded(dataset_path(name, relpath, data_dir, download_if_missing=False),
+                                       _DECODERS[relpath])
+                written += [folder] if folder else []
+    return written
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as f:
+        return {name: f[name] for name in ("x_train", "y_train", "x_test", "y_test")}
+
+
+def _read_imdb(path: Path) -> dict[str, np.ndarray]:
+    """IMDB as the file holds it: each split's reviews an object array of Python lists."""
+    with np.load(path, allow_pickle=True) as f:
+        return {name: f[name] for name in ("x_train", "y_train", "x_test", "y_test")}
+
+
+def _flat_imdb(path: Path) -> dict[str, np.ndarray]:
+    """IMDB's reviews as flat word ranks and lengths per split (a decoded copy holds no pickles)."""
+    arrays = _read_imdb(path)
+    for split in ("x_train", "x_test"):
+        reviews = arrays.pop(split)
+        arrays[f"{split}_lengths"] = np.array([len(r) for r in reviews], dtype=np.int64)
+        arrays[f"{split}_values"] = np.fromiter(itertools.chain.from_iterable(reviews), dtype=np.int32,
+                                                count=int(arrays[f"{split}_lengths"].sum()))
+    return arrays
+
+
+class _Reviews:
+    """One IMDB split's reviews, read only where picked: the file's lists, or a decoded copy's flat ranks."""
+
+    def __init__(self, lists: np.ndarray | None = None, values: np.ndarray | None = None,
+                 lengths: np.ndarray | None = None):
+        self.lists, self.values = lists, values
+        self.lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)) if lists is not None else lengths
+        self.starts = None if values is None else np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def words(self, index: int) -> list[int]:
+        if self.lists is not None:
+            return list(self.lists[index])
+        start = self.starts[index]
+        return self.values[start:start + self.lengths[index]].tolist()
+
+    def highest(self, picked: np.ndarray) -> int | None:
+        """The highest word rank in the ``picked`` reviews (None: all empty)."""
+        picked = picked[self.lengths[picked] > 0]
+        if not len(picked):
+            return None
+        if self.lists is not None:
+            return max(max(self.lists[i]) for i in picked)
+        return int(np.maximum.reduceat(self.values, self.starts[picked]).max()) if len(self.values) else None
+
+
+HOUSING_FEATURES = ("MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude")
+
+
+def _read_california_housing(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of ``fetch_california_housing`` (scikit-learn reads ``path`` itself)."""
+    from sklearn.datasets import fetch_california_housing
+
+    # fetch_california_housing only reads here: the file exists, so it never writes.
+    bunch = fetch_california_housing(data_home=str(path.parent), download_if_missing=False)
+    return {"data": bunch.data, "target": bunch.target, "feature_names": np.array(bunch.feature_names, dtype=str)}
+
+
+def _decode_california_housing(path: Path) -> dict[str, np.ndarray]:
+    """The same arrays without importing scikit-learn (1.5 CPU-s): its file and its steps, with joblib alone.
+
+    ``tests/test_datasets.py`` proves them equal to ``_read_california_housing``'s.
+    """
+    import joblib
+
+    table = joblib.load(path)   # the columns as fetch_california_housing saved them: the target first
+    target, data = table[:, 0], table[:, 1:].copy()
+    data[:, 2] /= data[:, 5]              # rooms per household
+    data[:, 3] /= data[:, 5]              # bedrooms per household
+    data[:, 5] = data[:, 4] / data[:, 5]  # occupants per household
+    return {"data": data, "target": target / 100000.0, "feature_names": np.array(HOUSING_FEATURES, dtype=str)}
+
+
+_DECODERS: dict[str, Callable[[Path], dict[str, np.ndarray]]] = {
+    "mnist.npz": _read_npz, "cifar10.npz": _read_npz, "imdb.npz": _flat_imdb,
+    f"{HOUSING_SUBDIR}/{HOUSING_FILE}": _decode_california_housing,
+}
 
 
 # --------------------------------------------------------------------------
@@ -359,50 +499,61 @@ def load_imdb(data_dir: str | os.PathLike | None = None, *, num_words: int | Non
     subset by label.
     """
     path = dataset_path("imdb", "imdb.npz", data_dir, download_if_missing)
-    with np.load(path, allow_pickle=True) as f:
-        x_train, y_train, x_test, y_test = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+    decoded = decoded_copy(path)
+    if decoded:
+        train, test = (_Reviews(values=decoded[f"{s}_values"], lengths=decoded[f"{s}_lengths"]) for s in ("x_train", "x_test"))
+        y_train, y_test = np.array(decoded["y_train"]), np.array(decoded["y_test"])
+    else:
+        lists = _read_imdb(path)
+        train, test = _Reviews(lists.pop("x_train")), _Reviews(lists.pop("x_test"))
+        y_train, y_test = lists["y_train"], lists["y_test"]
+    # Which reviews, as indices into the file's splits: Keras' shuffle, then the maxlen filter; each
+    # review is transformed on its own, so subsetting before converting gives the same reviews.
     rng = np.random.RandomState(shuffle_seed)
-    order = np.arange(len(x_train))
-    rng.shuffle(order)
-    x_train, y_train = x_train[order], y_train[order]
-    order = np.arange(len(x_test))
-    rng.shuffle(order)
-    x_test, y_test = x_test[order], y_test[order]
-
-    def offset(seq) -> list[int]:
-        head = [start_char] if start_char is not None else []
-        return head + [w + index_from for w in seq]
-
+    order_train = np.arange(len(train))
+    rng.shuffle(order_train)
+    order_test = np.arange(len(test))
+    rng.shuffle(order_test)
+    marks = 0 if start_char is None else 1   # a review's length once offset: its start mark, then its words
     if maxlen:
-        keep_tr = [i for i, s in enumerate(x_train) if len(offset(s)) < maxlen]
-        keep_te = [i for i, s in enumerate(x_test) if len(offset(s)) < maxlen]
-        if not keep_tr or not keep_te:
+        order_train = order_train[train.lengths[order_train] + marks < maxlen]
+        order_test = order_test[test.lengths[order_test] + marks < maxlen]
+        if not len(order_train) or not len(order_test):
             raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, "
                              "no sequence was kept. Increase maxlen.")
-        x_train, y_train, x_test, y_test = x_train[keep_tr], y_train[keep_tr], x_test[keep_te], y_test[keep_te]
     if not num_words:  # Keras' default: the largest index present in either split
-        num_words = max(max(offset(s)) for s in np.concatenate([x_train, x_test]) if len(s))
-    # Each review is transformed on its own, so subsetting first gives the same
-    # reviews as subsetting afterwards, without converting all 50,000.
-    x_train, y_train = _subset(x_train, y_train, n_train, seed, f"IMDB train ({path})")
-    x_test, y_test = _subset(x_test, y_test, n_test, seed + 1, f"IMDB test ({path})")
-    # The file's 50,000 reviews are unpickled Python lists: keep the subset as compact arrays and
-    # give the rest back to the OS (a grader in a 768 MB box needs that memory back).
-    x_train = [np.asarray(s, dtype=np.int64) for s in x_train]
-    x_test = [np.asarray(s, dtype=np.int64) for s in x_test]
-    release_memory()
+        highest = [h for h in (train.highest(order_train), test.highest(order_test)) if h is not None]
+        if not highest:
+            raise ValueError("every review is empty: no word rank to take num_words from")
+        num_words = max(highest) + index_from if start_char is None else max(max(highest) + index_from, start_char)
+    picked_train = _subset_order(order_train, y_train, n_train, seed, f"IMDB train ({path})")
+    picked_test = _subset_order(order_test, y_test, n_test, seed + 1, f"IMDB test ({path})")
 
-    def limit(seq: list[int]) -> list[int]:
+    def convert(words: list[int]) -> list[int]:
+        ranked = ([start_char] if start_char is not None else []) + [w + index_from for w in words]
         if oov_char is not None:
-            return [w if skip_top <= w < num_words else oov_char for w in seq]
-        return [w for w in seq if skip_top <= w < num_words]
+            return [w if skip_top <= w < num_words else oov_char for w in ranked]
+        return [w for w in ranked if skip_top <= w < num_words]
 
-    def convert(split) -> np.ndarray:
-        out = np.empty(len(split), dtype=object)
-        out[:] = [limit(offset(s.tolist())) for s in split]
-        return out
+    def split(reviews: _Reviews, labels: np.ndarray, picked: np.ndarray):
+        out = np.empty(len(picked), dtype=object)
+        out[:] = [convert(reviews.words(i)) for i in picked]
+        return out, np.array(labels[picked])
 
-    return (convert(x_train), y_train), (convert(x_test), y_test)
+    result = split(train, y_train, picked_train), split(test, y_test, picked_test)
+    del train, test   # the file's 50,000 reviews, when they were unpickled: a grader in a small box
+    release_memory()  # needs that memory back
+    return result
+
+
+def _subset_order(order: np.ndarray, labels: np.ndarray, n: int | None, seed: int, name: str) -> np.ndarray:
+    """The stratified subset of ``order`` (indices into ``labels``) that ``_subset`` would pick."""
+    if n is None:
+        return order
+    try:
+        return order[stratified_indices(labels[order], n, seed)]
+    except SubsetError as exc:
+        raise SubsetError(f"{name}: {exc}") from None
 
 
 def load_imdb_word_index(data_dir: str | os.PathLike | None = None,
@@ -415,12 +566,21 @@ def load_imdb_word_index(data_dir: str | os.PathLike | None = None,
 def load_california_housing(data_dir: str | os.PathLike | None = None,
                             download_if_missing: bool = True):
     """California housing as scikit-learn's Bunch (``data``, ``target``, ``feature_names``)."""
-    from sklearn.datasets import fetch_california_housing
+    from sklearn.utils import Bunch
 
-    path = dataset_path("california_housing", f"{HOUSING_SUBDIR}/{HOUSING_FILE}",
-                        data_dir, download_if_missing)
-    # fetch_california_housing only reads here: the file exists, so it never writes.
-    return fetch_california_housing(data_home=str(path.parent), download_if_missing=False)
+    data, target, names = california_housing_arrays(data_dir, download_if_missing)
+    return Bunch(data=data, target=target, feature_names=names)
+
+
+def california_housing_arrays(data_dir: str | os.PathLike | None = None,
+                              download_if_missing: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """California housing's ``data``, ``target`` and ``feature_names``, as scikit-learn reads them.
+
+    From the grading's decoded copy when there is one: then without importing scikit-learn.
+    """
+    path = dataset_path("california_housing", f"{HOUSING_SUBDIR}/{HOUSING_FILE}", data_dir, download_if_missing)
+    arrays = decoded_copy(path) or _read_california_housing(path)
+    return np.array(arrays["data"]), np.array(arrays["target"]), [str(n) for n in arrays["feature_names"]]
 
 
 # --------------------------------------------------------------------------

@@ -75,6 +75,7 @@ def test_a_small_box_grades_one_module_at_a_time_and_frees_the_student_before_tr
     plan = make_plan(Box(768 * MB, 0.5, 2, 1), student_memory_mb=2048)
     assert (plan.units_at_once, plan.prestart, plan.release_before_training) == (1, False, True)
     assert plan.lean_allocator   # memory before speed: glibc gives large blocks back
+    assert not plan.decode_ahead   # no data decoder beside the zygote: each judge decodes what it reads
     # the student's process gets what the judge's own TensorFlow leaves, never more than asked
     assert 256 <= plan.student_memory_mb < 768 - 300
     assert plan.cpus == 0.5
@@ -84,6 +85,8 @@ def test_a_roomy_box_grades_modules_side_by_side():
     plan = make_plan(Box(16 * 1024 * MB, None, 2, 1), student_memory_mb=2048)
     assert (plan.units_at_once, plan.prestart, plan.release_before_training) == (2, True, False)
     assert not plan.lean_allocator   # judges sharing the cores: the allocator's defaults are faster
+    assert plan.decode_ahead   # the data decoder on the second CPU while the zygote imports Keras
+    assert not make_plan(Box(16 * 1024 * MB, 1.0, 2, 1)).decode_ahead   # one CPU: nothing to run it beside
     assert plan.student_memory_mb == 2048
     # memory, not only cores, bounds the units: 2 GB holds one
     assert make_plan(Box(2048 * MB, None, 8, 1)).units_at_once == 1

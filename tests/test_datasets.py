@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -163,19 +164,86 @@ def test_subset_larger_than_the_data_is_a_clear_error():
 GOLDEN_INDICES = [85, 57, 78, 36, 92, 2, 23, 55, 18, 4]
 
 
-def test_a_gradings_judges_share_the_imdb_subset_the_first_one_decoded(tmp_path, monkeypatch):
-    from autograder.checks import keras_data
+# A grading's decoded copies (``datasets.decode_datasets``: the data decoder's work; the judges read them)
 
-    monkeypatch.setenv("DL3_SUBSET_CACHE", str(tmp_path / "subsets"))
-    decoded = datasets.load_imdb(num_words=1000, n_train=60, n_test=40, seed=3)
-    first = keras_data._imdb.__wrapped__(1000, 60, 40, 3)     # decodes and keeps it
-    kept = list((tmp_path / "subsets").glob("imdb-1000-60-40-3-*.npz"))
-    assert len(kept) == 1
-    monkeypatch.setattr(keras_data, "load_imdb", lambda **_: pytest.fail("decoded again"))
-    second = keras_data._imdb.__wrapped__(1000, 60, 40, 3)    # reads what the first kept
-    for (x, y), (x1, y1), (x2, y2) in zip(decoded, first, second):
-        assert [list(s) for s in x] == [list(s) for s in x1] == [list(s) for s in x2]
-        assert all(type(w) is int for s in x2 for w in s)
-        assert np.array_equal(y, y2) and y.dtype == y2.dtype
-    monkeypatch.delenv("DL3_SUBSET_CACHE")                    # elsewhere (in-process runs) nothing is kept
-    assert keras_data._read_ragged("imdb-1000-60-40-3-x") is None
+ALL_DATASETS = ["mnist", "cifar10", "imdb", "california_housing"]
+LOADS = {
+    "mnist": lambda: datasets.load_mnist(n_train=300, n_test=100, seed=2),
+    "cifar10": lambda: datasets.load_cifar10(n_train=300, n_test=100, seed=2),
+    "imdb, the grading's settings": lambda: datasets.load_imdb(num_words=1000, n_train=60, n_test=40, seed=3),
+    "imdb, Keras' default num_words, maxlen": lambda: datasets.load_imdb(maxlen=200, n_train=60, n_test=40),
+    "imdb, no start mark, oov dropped": lambda: datasets.load_imdb(start_char=None, oov_char=None, skip_top=5,
+                                                                  index_from=2, num_words=500, n_train=30, n_test=30),
+    "california housing": lambda: datasets.california_housing_arrays(),
+}
+
+
+@pytest.fixture(scope="module")
+def decoded(tmp_path_factory):
+    """Every dataset decoded as a grading's decoder decodes it: (the folder, what was written)."""
+    folder = tmp_path_factory.mktemp("decoded")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DL3_DECODED_DATA", str(folder))
+        return folder, datasets.decode_datasets(ALL_DATASETS)
+
+
+def assert_same(expected, got):
+    if isinstance(expected, (tuple, list)) and not isinstance(expected[0] if expected else 0, (int, str)):
+        assert len(expected) == len(got)
+        for e, g in zip(expected, got):
+            assert_same(e, g)
+    elif isinstance(expected, np.ndarray) and expected.dtype == object:   # IMDB's reviews: lists of ints
+        assert got.dtype == object and [list(r) for r in expected] == [list(r) for r in got]
+        assert all(type(w) is int for r in got for w in r)
+    elif isinstance(expected, np.ndarray):
+        assert np.array_equal(expected, got) and expected.dtype == got.dtype and got.shape == expected.shape
+        assert got.flags.writeable   # the caller's own array, never the copy's read-only map
+    else:
+        assert expected == got
+
+
+@pytest.mark.parametrize("load", LOADS.values(), ids=LOADS)
+def test_a_decoded_copy_gives_what_the_file_gives_without_reading_the_file(load, decoded, monkeypatch):
+    from_file = load()
+    monkeypatch.setenv("DL3_DECODED_DATA", str(decoded[0]))
+    for reader in ("_read_npz", "_read_imdb", "_read_california_housing"):
+        monkeypatch.setattr(datasets, reader, lambda path: pytest.fail(f"decoded {path} again"))
+    assert_same(from_file, load())
+
+
+def test_the_decoder_writes_one_whole_folder_per_file_and_never_twice(decoded, monkeypatch):
+    folder, written = decoded
+    assert sorted(p.name.rsplit("-", 1)[0] for p in written) == \
+        ["cal_housing_py3.pkz", "cifar10.npz", "imdb.npz", "mnist.npz"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in written)   # no partial folder left
+    assert {f.name for f in (folder / written[2].name).iterdir()} == \
+        {"x_train_values.npy", "x_train_lengths.npy", "y_train.npy", "x_test_values.npy", "x_test_lengths.npy",
+         "y_test.npy"}   # IMDB without a pickle
+    monkeypatch.setenv("DL3_DECODED_DATA", str(folder))
+    monkeypatch.setattr(datasets, "_read_npz", lambda path: pytest.fail("decoded twice"))
+    assert datasets.decode_datasets(["mnist"]) == [written[0]]
+
+
+def test_the_scikit_learn_free_housing_decoder_reads_what_scikit_learn_reads():
+    path = datasets.dataset_path("california_housing", "scikit_learn_data/cal_housing_py3.pkz")
+    ours, sklearns = datasets._decode_california_housing(path), datasets._read_california_housing(path)
+    assert ours.keys() == sklearns.keys()
+    for name in ours:
+        assert np.array_equal(ours[name], sklearns[name]) and ours[name].dtype == sklearns[name].dtype, name
+
+
+def test_a_copy_of_another_version_of_the_file_is_never_read(tmp_path, monkeypatch):
+    mine = copy_data(["mnist.npz"], tmp_path / "data")
+    monkeypatch.setenv("DL3_DATA_DIR", str(mine))
+    monkeypatch.setenv("DL3_DECODED_DATA", str(tmp_path / "decoded"))
+    [written] = datasets.decode_datasets(["mnist"])
+    assert datasets.decoded_copy(mine / "mnist.npz") is not None
+    os.utime(mine / "mnist.npz", ns=(1, 1))   # the file changed since (its size, time or place): another copy
+    assert datasets.decoded_copy(mine / "mnist.npz") is None
+    assert written.is_dir()
+
+
+def test_outside_a_grading_nothing_is_decoded_or_written(tmp_path, monkeypatch):
+    monkeypatch.delenv("DL3_DECODED_DATA", raising=False)
+    assert datasets.decode_datasets(ALL_DATASETS) == []
+    assert datasets.decoded_copy(datasets.dataset_path("mnist", "mnist.npz")) is None

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from autograder.datasets import load_california_housing
+from autograder.datasets import california_housing_arrays
 
 
 def housing_xy() -> tuple[np.ndarray, np.ndarray]:
@@ -21,10 +21,9 @@ def housing_xy() -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=1)
 def _housing_xy() -> tuple[np.ndarray, np.ndarray]:
-    housing = load_california_housing()
-    column = list(housing.feature_names).index("MedInc")
-    X = housing.data[:, column].astype(np.float64)
-    y = housing.target.astype(np.float64)
+    data, target, feature_names = california_housing_arrays()
+    X = data[:, feature_names.index("MedInc")].astype(np.float64)
+    y = target.astype(np.float64)
     X.setflags(write=False)
     y.setflags(write=False)
     return X, y

@@ -49,10 +49,11 @@ def kill_descendants(keep: set[int] = frozenset()) -> int:
     me = os.getpid()
     killed = 0
     for _ in range(5):
-        try:
-            procs = [p for p in psutil.Process(me).children(recursive=True) if p.pid not in keep]
-        except psutil.Error:
-            return killed
+        procs = []
+        for pid in tree_pids(me)[1:]:
+            if pid not in keep:
+                with contextlib.suppress(psutil.Error):
+                    procs.append(psutil.Process(pid))
         live = []
         for proc in procs:
             with contextlib.suppress(psutil.Error):
@@ -194,13 +195,40 @@ def signal_name(number: int) -> str:
 
 
 def tree_pids(pid: int) -> list[int]:
-    """``pid`` and its live descendants."""
+    """``pid`` and its live descendants ([] when ``pid`` is gone).
+
+    From each thread's ``/proc/PID/task/TID/children`` (a few reads, where psutil reads every process's
+    ``stat`` on the machine: a judge meters its student's tree many times a test); psutil where the kernel
+    has no such file.
+    """
+    if not _HAS_CHILDREN_FILES:
+        return _tree_pids_psutil(pid)
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            if current == pid:
+                return []
+            continue   # exited meanwhile: its children are someone's orphans now, found on the next walk
+        found.append(current)
+        for task in tasks:
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in Path(f"/proc/{current}/task/{task}/children").read_text().split())
+    return found
+
+
+def _tree_pids_psutil(pid: int) -> list[int]:
     import psutil
 
     try:
         return [pid] + [c.pid for c in psutil.Process(pid).children(recursive=True)]
     except psutil.Error:
         return []
+
+
+_HAS_CHILDREN_FILES = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists()
 
 
 def cpu_seconds(pid: int) -> float:

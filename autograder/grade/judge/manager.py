@@ -31,7 +31,7 @@ from autograder.grade.limits import Limits, load_reference_costs
 from autograder.grade.judge.models import apply_compile_config, rebuild_model
 from autograder.grade.forks import ZygoteError, judge_zygote, judge_zygote_pid
 from autograder.grade.isolation.privileges import give_to, sandbox_user
-from autograder.grade.processes import harden_judge, kill_descendants
+from autograder.grade.processes import harden_judge, kill_descendants, tree_pids
 from autograder.memory_hooks import release_memory
 from autograder.grade.judge.student_process import Meter, Overrun, StudentProcess, StudentProcessDied
 from autograder.tensorflow_logs import strip_tensorflow_logs
@@ -202,13 +202,10 @@ class SandboxManager:
 
     def _keep(self) -> set[int]:
         """The live student processes, and whatever a student process still importing its module has started."""
-        import psutil
-
         keep = {w.proc.pid for w in self.children.values()} | judge_zygote_pid()
         for name, child in self.children.items():
             if name not in self.ready:
-                with contextlib.suppress(psutil.Error):
-                    keep |= {c.pid for c in psutil.Process(child.proc.pid).children(recursive=True)}
+                keep |= set(tree_pids(child.proc.pid))
         return keep
 
     def close(self) -> None:

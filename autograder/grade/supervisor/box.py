@@ -12,6 +12,9 @@ along the whole path of its cgroup, and its CPU affinity — and plans from them
 - how much memory the student's process may use;
 - whether glibc's allocator is told to give large blocks back (a small box: memory before
   speed; on a roomy machine it costs CPU time when judges share the cores).
+- whether the datasets the tests read are decoded by a process of their own while the zygote
+  imports Keras (``decoder/``: with a second CPU and room beside the zygote; in a small box
+  each judge decodes what it reads, as the memory allows).
 
 Every judge and student process is forked from the grading's zygote (``forks.py``), so the
 pages of TensorFlow's import (about 200 MB) are in the box once, whichever processes share
@@ -38,6 +41,7 @@ MARGIN_MB = 32               # kept free in a small box
 UNIT_MB = 1400               # one module graded at full speed: judge + student process + page cache, with room
 MIN_STUDENT_MB = 256         # never give the student's process less than this
 MIN_BOX_MB = 640             # below this a judge and a student's process (TensorFlow each) cannot both run
+DECODER_MIN_CPUS = 1.5       # the data decoder runs beside the zygote's imports: worth it with a second CPU
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,7 @@ class Plan:
     box: str                    # Box.describe(), for the results' metadata
     too_small: str | None = None  # why this box cannot grade at all (the grader refuses: not a score)
     lean_allocator: bool = False  # every process's allocator gives large blocks back (config.SMALL_BOX_MALLOC_ENV)
+    decode_ahead: bool = False  # decode the datasets the tests read beside the zygote's imports (grade/decoder/)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -198,7 +203,8 @@ def make_plan(box: Box, student_memory_mb: int | None = None, units: int | None 
                  f"(768 MB recommended)") if memory_mb < MIN_BOX_MB else None
     return Plan(units_at_once=at_once, prestart=not small, release_before_training=small,
                 student_memory_mb=int(student), memory_mb=int(memory_mb), cpus=round(cpus, 3),
-                box=box.describe(), too_small=too_small, lean_allocator=small)
+                box=box.describe(), too_small=too_small, lean_allocator=small,
+                decode_ahead=not small and cpus >= DECODER_MIN_CPUS)
 
 
 def cgroup_peak_mb(box: Box) -> dict:

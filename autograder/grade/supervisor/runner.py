@@ -50,9 +50,10 @@ from pathlib import Path
 from typing import Iterator
 
 from autograder import config
-from autograder.config import (DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, SUBSET_CACHE_ENV, SUPERVISOR_PID_ENV,
+from autograder.config import (DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, DECODED_DATA_ENV, SUPERVISOR_PID_ENV,
                                TARGET_ENV, data_dir)
 from autograder.grade.supervisor.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
+from autograder.grade.supervisor.decoding import datasets_read, decoding_ahead
 from autograder.grade.limits import Limits, load_unit_seconds
 from autograder.grade.forks import FreshStart, Zygote, ZygoteError, start_zygote
 from autograder.grade.isolation.privileges import (IsolationError, isolated_run, isolation_warnings, sandbox_user,
@@ -162,12 +163,16 @@ def _judge_env(limits: Limits, files: list[Path], tmp: Path) -> dict:
     # Only the plugins a judge uses (the kit's, pytest-timeout): the installed ones' entry points cost
     # a judge about 0.8 CPU seconds (anyio's looks for every async backend).
     env.update({LIMITS_ENV: limits.to_env(), SUPERVISOR_PID_ENV: str(os.getpid()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-                SUBSET_CACHE_ENV: str(tmp.parent / "grader" / "subsets")})
+                **_data_env(limits, tmp)})
     if any("import keras" in f.read_text() for f in files):
         env[LEAN_KERAS_ENV] = "1"
-    if limits.data_dir:
-        env[DATA_DIR_ENV] = str(limits.data_dir)
     return env
+
+
+def _data_env(limits: Limits, tmp: Path) -> dict:
+    """Where the judges and the data decoder find the datasets, and the grading's decoded copies of them."""
+    return {DECODED_DATA_ENV: str(tmp.parent / "grader" / "decoded"),
+            **({DATA_DIR_ENV: str(limits.data_dir)} if limits.data_dir else {})}
 
 
 def _grader_env(tmp: Path, lean_allocator: bool) -> dict:
@@ -357,26 +362,32 @@ def _grade_isolated(sub: SubmittedFiles, exercises: dict[str, Exercise], options
             elif not units:   # nothing to judge: no process to start
                 outcomes = []
             else:
-                with process_starter(units, sub, options, limits, folder) as (starter, start):
+                with process_starter(units, sub, options, limits, plan, folder) as (starter, start):
                     outcomes = judge_units(units, student_dir, scratch, options, limits, plan, switch, starter)
         results = merge(sub, exercises, outcomes, options.training)
     return results, sampler, outcomes, start
 
 
 @contextlib.contextmanager
-def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options, limits: Limits,
+def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options, limits: Limits, plan: Plan,
                     folder: Path) -> Iterator[tuple[Zygote | FreshStart, str]]:
     """What starts this grading's judges, and the start as the metadata says it ("warm", or "fresh: why").
 
     The zygote (``preload``: what it imports once) when the warm start is on (``config.warm_start``);
     fresh interpreters when it is off, or when the zygote did not start (the instructor's log says why).
+    While the zygote imports, the data decoder decodes the datasets the tests read (``plan.decode_ahead``).
     """
     warm, why = config.warm_start()
     with contextlib.ExitStack() as stack:
         starter, start = FreshStart(), f"fresh: {why}"
         if warm:
+            tmp, files = folder / "tmp", [f for e in units for f in exercise_test_files(e, options.kit_root)]
+            decoder = stack.enter_context(decoding_ahead(
+                datasets_read(files) if plan.decode_ahead else [],
+                {**_grader_env(tmp, limits.lean_allocator), **_data_env(limits, tmp)}, options.kit_root,
+                folder / "grader" / "decoder.log"))
             python = student_python(sandbox_user(limits.user))
-            env = {**_grader_env(folder / "tmp", limits.lean_allocator), **python.env}
+            env = {**_grader_env(tmp, limits.lean_allocator), **python.env}
             try:
                 starter = stack.enter_context(start_zygote(python.executable, preload(units, sub, options.kit_root),
                                                            env, options.kit_root, zygote_log(folder / "grader"),
@@ -384,6 +395,7 @@ def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options
                 start = "warm"
             except ZygoteError as exc:
                 start = f"fresh: {exc}"
+            decoder.wait(config.DECODER_TIMEOUT_S)   # the judges read its copies: none may start before it ends
         yield starter, start
 
 
@@ -415,6 +427,7 @@ def _metadata(box: Box, plan: Plan, limits: Limits, peak_mb: float, outcomes: li
                 "cgroup_version": box.cgroup_version, "described": box.describe()},
         "plan": {"units_at_once": plan.units_at_once, "prestart": plan.prestart,
                  "release_before_training": plan.release_before_training, "lean_allocator": plan.lean_allocator,
+                 "decode_ahead": plan.decode_ahead,
                  "student_memory_mb": plan.student_memory_mb},
         "limits": {"time_limit_cpu_s": limits.time_limit, "import_time_limit_cpu_s": limits.import_time_limit,
                    "idle_seconds": limits.idle_seconds, "student_memory_mb": limits.memory_mb},
