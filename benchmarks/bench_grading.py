@@ -16,7 +16,7 @@ seconds (the whole process tree, ``wait4``) and their ratio; then where ``grade`
 process (each process's CPU sampled from ``/proc`` every 0.1 s) and by phase: the interpreter and
 imports (warm: the zygote; fresh, estimated: each judge at the cost of ``import numpy, keras`` measured
 alone in the same run, and the student processes' CPU outside the student's calls), the student's calls (the judges' own count, ``extra_data.dl3.student_cpu``),
-and the rest of the checks' work (data, the checks, tear-down).
+and the rest of the checks' work (data — the data decoder's included, warm — the checks, tear-down).
 
 Run: ``DL3_DATA_DIR=/path/to/datasets python benchmarks/bench_grading.py [--skip-workshop] [--skip-profile]``
 Output: ``benchmarks/bench_grading.txt`` is this script's printed output.
@@ -105,6 +105,8 @@ def process_role(pid: int, root: int) -> str:
         return named[comm]
     if b"--sandbox" in argv:
         return "judge"
+    if b"autograder.grade.decoder" in argv:
+        return "data decoder"
     if b"-I" in argv and b"-c" in argv and len(argv) > 6 and argv[-2].startswith(b"/"):
         return "student process"   # python -I -c TEXT REQ REP ROOT MODULE
     return "other (isolation probe, helpers)"

@@ -39,7 +39,7 @@ from autograder.grade.limits import Limits
 from autograder.grade.child.source import child_program
 from autograder.grade.forks import judge_zygote
 from autograder.grade.isolation.privileges import give_to, student_python
-from autograder.grade.processes import signal_name, tree_usage
+from autograder.grade.processes import signal_name, tree_cpu, tree_usage
 
 SLICE = 0.25
 
@@ -183,7 +183,7 @@ class StudentProcess:
 
     # protocol -------------------------------------------------------------
     def cpu(self) -> float:
-        return tree_usage(self.proc.pid)[0]
+        return tree_cpu(self.proc.pid)
 
     def temp_mb(self) -> float:
         """MB written in its private temporary directories (tmpfs: memory that no process's RSS shows)."""
