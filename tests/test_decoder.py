@@ -35,7 +35,7 @@ def test_the_data_helpers_named_are_the_checks_own(tmp_path):
 def test_a_decoder_that_overruns_is_stopped_and_costs_only_the_wait():
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     started = time.monotonic()
-    Decoder(process).wait(0.3)
+    assert Decoder(process).wait(0.3) == "by each judge: the data decoder did not finish within 0 s"
     assert time.monotonic() - started < 5 and process.poll() is not None
 
 
@@ -59,7 +59,8 @@ from pathlib import Path
 from autograder.grade.supervisor.runner import Options, grade
 from autograder.grade.limits import Limits
 results = grade(Path(sys.argv[1]), Options(Limits(), keep=True))
-print(json.dumps({"score": results.score, "plan": results.metadata["plan"], "start": results.metadata["start"]}))
+print(json.dumps({"score": results.score, "plan": results.metadata["plan"], "start": results.metadata["start"],
+                  "decoding": results.metadata["decoding"]}))
 '''
 
 
@@ -73,6 +74,22 @@ def test_a_grading_decodes_its_datasets_once_beside_the_zygote(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["score"] == 22 and report["start"] == "warm" and report["plan"]["decode_ahead"]
+    assert report["decoding"] == "ahead"
     [folder] = tmp_path.glob("dl3-grade-*")
     assert (folder / "grader" / "decoder.log").read_text() == ""
     assert [p.name.rsplit("-", 1)[0] for p in (folder / "grader" / "decoded").iterdir()] == ["cal_housing_py3.pkz"]
+
+
+def test_a_decoder_that_fails_is_said_in_the_instructors_log(tmp_path):
+    from autograder.grade.supervisor.decoding import AHEAD, BY_JUDGES, decoding_warnings
+
+    log = tmp_path / "decoder.log"
+    log.write_text("Traceback (most recent call last):\nDatasetNotFoundError: The imdb dataset was not found\n")
+    process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    decoding = Decoder(process, log).wait(30)
+    assert decoding == f"{BY_JUDGES}: the data decoder failed (exit code 1): DatasetNotFoundError: The imdb " \
+                       "dataset was not found"
+    [line] = decoding_warnings(decoding)
+    assert "each judge read its datasets itself (the same grades, more time)" in line and "imdb" in line
+    assert decoding_warnings(AHEAD) == decoding_warnings(BY_JUDGES) == []   # ran well, or never ran: nothing to say
+    assert Decoder(subprocess.Popen([sys.executable, "-c", "pass"]), log).wait(30) == AHEAD

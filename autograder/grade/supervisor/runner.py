@@ -9,8 +9,8 @@ so it stays small and outlives whatever else the box's kernel kills. Its steps, 
    how much memory the student's process gets.
 3. ``judge_units``: each exercise module present is one *unit*: a judge — ``pytest`` with
    the kit's plugin in ``--sandbox`` mode, forked from the grading's zygote (``process_starter``:
-   numpy and Keras imported once; a fresh interpreter without the warm start) — runs that module's visible
-   and hidden tests; the student's code runs in a sandboxed student process beside it. Units run
+   numpy and Keras imported once, while the data decoder decodes the datasets the tests read: ``decoding.py``;
+   a fresh interpreter without the warm start) — runs that module's visible and hidden tests; the student's code runs in a sandboxed student process beside it. Units run
    one at a time in a small box (a judge's memory is returned to the box when it exits),
    several at once where memory and CPUs allow.
 4. After every judge has exited and every process left behind has been killed, the
@@ -53,7 +53,7 @@ from autograder import config
 from autograder.config import (DATA_DIR_ENV, KIT_ROOT, LEAN_KERAS_ENV, LIMITS_ENV, DECODED_DATA_ENV, SUPERVISOR_PID_ENV,
                                TARGET_ENV, data_dir)
 from autograder.grade.supervisor.box import Box, Plan, cgroup_peak_mb, make_plan, read_box
-from autograder.grade.supervisor.decoding import datasets_read, decoding_ahead
+from autograder.grade.supervisor.decoding import BY_JUDGES, datasets_read, decoding_ahead, decoding_warnings
 from autograder.grade.limits import Limits, load_unit_seconds
 from autograder.grade.forks import FreshStart, Zygote, ZygoteError, start_zygote
 from autograder.grade.isolation.privileges import (IsolationError, isolated_run, isolation_warnings, sandbox_user,
@@ -326,20 +326,20 @@ def grade(path: Path, options: Options, switch: StopSwitch | None = None) -> Res
     try:
         with isolated_run(options.allow_same_user, options.kit_root) as (user, isolation):
             switch.on_stop(lambda: end_every_process(user))
-            results, sampler, outcomes, start = _grade_isolated(sub, exercises, options, replace(limits, user=user),
-                                                                plan, switch)
+            results, sampler, outcomes, starts = _grade_isolated(sub, exercises, options, replace(limits, user=user),
+                                                                 plan, switch)
     except IsolationError as exc:
         raise GradeError(str(exc)) from None
     results.execution_time = time.monotonic() - started
     results.metadata = _metadata(box, plan, limits, sampler.peak_mb, outcomes, cpu_started)
     results.metadata["isolation"] = isolation
-    results.metadata["start"] = start
+    results.metadata.update(starts)   # "start": warm or fresh; "decoding": who decoded the data
     results.metadata[USERS] = list(options.users)
     return results
 
 
 def _grade_isolated(sub: SubmittedFiles, exercises: dict[str, Exercise], options: Options, limits: Limits,
-                    plan: Plan, switch: StopSwitch) -> tuple[Results, "PeakSampler", list[UnitOutcome], str]:
+                    plan: Plan, switch: StopSwitch) -> tuple[Results, "PeakSampler", list[UnitOutcome], dict]:
     """Grade ``sub`` with the run's isolation in force (``limits.user``: its sandbox user).
 
     The grading's folder: ``grader/`` (0700: the submission's copy, the judges' logs and test lists)
@@ -355,23 +355,24 @@ def _grade_isolated(sub: SubmittedFiles, exercises: dict[str, Exercise], options
         units = [e for e in exercises.values() if e.module in sub.parts and sub.parts[e.module].source is not None]
         for exercise in units:
             (student_dir / exercise.filename).write_bytes(sub.parts[exercise.module].source)
-        start = ""
+        starts = {"start": "", "decoding": BY_JUDGES}
         with PeakSampler() as sampler:
             if plan.too_small:   # refuse up front: a run that cannot fit would only be killed midway
                 outcomes = [UnitOutcome(e, None, plan.too_small) for e in units]
             elif not units:   # nothing to judge: no process to start
                 outcomes = []
             else:
-                with process_starter(units, sub, options, limits, plan, folder) as (starter, start):
+                with process_starter(units, sub, options, limits, plan, folder) as (starter, starts):
                     outcomes = judge_units(units, student_dir, scratch, options, limits, plan, switch, starter)
         results = merge(sub, exercises, outcomes, options.training)
-    return results, sampler, outcomes, start
+    return results, sampler, outcomes, starts
 
 
 @contextlib.contextmanager
 def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options, limits: Limits, plan: Plan,
-                    folder: Path) -> Iterator[tuple[Zygote | FreshStart, str]]:
-    """What starts this grading's judges, and the start as the metadata says it ("warm", or "fresh: why").
+                    folder: Path) -> Iterator[tuple[Zygote | FreshStart, dict]]:
+    """What starts this grading's judges, and how, as the metadata says it: ``start`` ("warm", or "fresh: why")
+    and ``decoding`` (who decoded the data: ``decoding.AHEAD``, or each judge, and why).
 
     The zygote (``preload``: what it imports once) when the warm start is on (``config.warm_start``);
     fresh interpreters when it is off, or when the zygote did not start (the instructor's log says why).
@@ -379,7 +380,7 @@ def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options
     """
     warm, why = config.warm_start()
     with contextlib.ExitStack() as stack:
-        starter, start = FreshStart(), f"fresh: {why}"
+        starter, start, decoding = FreshStart(), f"fresh: {why}", BY_JUDGES
         if warm:
             tmp, files = folder / "tmp", [f for e in units for f in exercise_test_files(e, options.kit_root)]
             decoder = stack.enter_context(decoding_ahead(
@@ -395,8 +396,8 @@ def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options
                 start = "warm"
             except ZygoteError as exc:
                 start = f"fresh: {exc}"
-            decoder.wait(config.DECODER_TIMEOUT_S)   # the judges read its copies: none may start before it ends
-        yield starter, start
+            decoding = decoder.wait(config.DECODER_TIMEOUT_S)   # the judges read its copies: none starts before
+        yield starter, {"start": start, "decoding": decoding}
 
 
 def start_warnings(start: str) -> list[str]:
@@ -555,7 +556,8 @@ def grade_and_write(submission: Path, results_path: Path, junit_path: Path | Non
         if "isolation" in result.metadata:
             for line in isolation_warnings(result.metadata["isolation"]):
                 print(line, file=sys.stderr)
-        for line in start_warnings(result.metadata.get("start", "")):
+        for line in start_warnings(result.metadata.get("start", "")) + \
+                decoding_warnings(result.metadata.get("decoding", "")):
             print(line, file=sys.stderr)
         if result.incomplete:
             print(instructor_log(result), file=sys.stderr)
