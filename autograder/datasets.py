@@ -378,20 +378,15 @@ def decode_datasets(names: Iterable[str], data_dir: str | os.PathLike | None = N
     return written
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as f:
-        return {name: f[name] for name in ("x_train", "y_train", "x_test", "y_test")}
-
-
-def _read_imdb(path: Path) -> dict[str, np.ndarray]:
-    """IMDB as the file holds it: each split's reviews an object array of Python lists."""
-    with np.load(path, allow_pickle=True) as f:
+def _read_npz(path: Path, allow_pickle: bool = False) -> dict[str, np.ndarray]:
+    """A dataset file's four arrays (IMDB's reviews are pickled lists: ``allow_pickle``)."""
+    with np.load(path, allow_pickle=allow_pickle) as f:
         return {name: f[name] for name in ("x_train", "y_train", "x_test", "y_test")}
 
 
 def _flat_imdb(path: Path) -> dict[str, np.ndarray]:
     """IMDB's reviews as flat word ranks and lengths per split (a decoded copy holds no pickles)."""
-    arrays = _read_imdb(path)
+    arrays = _read_npz(path, allow_pickle=True)
     for split in ("x_train", "x_test"):
         reviews = arrays.pop(split)
         arrays[f"{split}_lengths"] = np.array([len(r) for r in reviews], dtype=np.int64)
@@ -425,18 +420,22 @@ class _Reviews:
             return None
         if self.lists is not None:
             return max(max(self.lists[i]) for i in picked)
-        return int(np.maximum.reduceat(self.values, self.starts[picked]).max()) if len(self.values) else None
+        return int(np.maximum.reduceat(self.values, self.starts[picked]).max())
 
 
 HOUSING_FEATURES = ("MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude")
 
 
-def _read_california_housing(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of ``fetch_california_housing`` (scikit-learn reads ``path`` itself)."""
+def _fetch_california_housing(path: Path):
     from sklearn.datasets import fetch_california_housing
 
     # fetch_california_housing only reads here: the file exists, so it never writes.
-    bunch = fetch_california_housing(data_home=str(path.parent), download_if_missing=False)
+    return fetch_california_housing(data_home=str(path.parent), download_if_missing=False)
+
+
+def _read_california_housing(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of ``fetch_california_housing`` (scikit-learn reads ``path`` itself)."""
+    bunch = _fetch_california_housing(path)
     return {"data": bunch.data, "target": bunch.target, "feature_names": np.array(bunch.feature_names, dtype=str)}
 
 
@@ -501,10 +500,11 @@ def load_imdb(data_dir: str | os.PathLike | None = None, *, num_words: int | Non
     path = dataset_path("imdb", "imdb.npz", data_dir, download_if_missing)
     decoded = decoded_copy(path)
     if decoded:
-        train, test = (_Reviews(values=decoded[f"{s}_values"], lengths=decoded[f"{s}_lengths"]) for s in ("x_train", "x_test"))
+        train, test = (_Reviews(values=decoded[f"{part}_values"], lengths=decoded[f"{part}_lengths"])
+                       for part in ("x_train", "x_test"))
         y_train, y_test = np.array(decoded["y_train"]), np.array(decoded["y_test"])
     else:
-        lists = _read_imdb(path)
+        lists = _read_npz(path, allow_pickle=True)
         train, test = _Reviews(lists.pop("x_train")), _Reviews(lists.pop("x_test"))
         y_train, y_test = lists["y_train"], lists["y_test"]
     # Which reviews, as indices into the file's splits: Keras' shuffle, then the maxlen filter; each
@@ -525,9 +525,11 @@ def load_imdb(data_dir: str | os.PathLike | None = None, *, num_words: int | Non
         highest = [h for h in (train.highest(order_train), test.highest(order_test)) if h is not None]
         if not highest:
             raise ValueError("every review is empty: no word rank to take num_words from")
-        num_words = max(highest) + index_from if start_char is None else max(max(highest) + index_from, start_char)
-    picked_train = _subset_order(order_train, y_train, n_train, seed, f"IMDB train ({path})")
-    picked_test = _subset_order(order_test, y_test, n_test, seed + 1, f"IMDB test ({path})")
+        num_words = max(highest) + index_from
+        if start_char is not None:
+            num_words = max(num_words, start_char)
+    picked_train, _ = _subset(order_train, y_train[order_train], n_train, seed, f"IMDB train ({path})")
+    picked_test, _ = _subset(order_test, y_test[order_test], n_test, seed + 1, f"IMDB test ({path})")
 
     def convert(words: list[int]) -> list[int]:
         ranked = ([start_char] if start_char is not None else []) + [w + index_from for w in words]
@@ -546,16 +548,6 @@ def load_imdb(data_dir: str | os.PathLike | None = None, *, num_words: int | Non
     return result
 
 
-def _subset_order(order: np.ndarray, labels: np.ndarray, n: int | None, seed: int, name: str) -> np.ndarray:
-    """The stratified subset of ``order`` (indices into ``labels``) that ``_subset`` would pick."""
-    if n is None:
-        return order
-    try:
-        return order[stratified_indices(labels[order], n, seed)]
-    except SubsetError as exc:
-        raise SubsetError(f"{name}: {exc}") from None
-
-
 def load_imdb_word_index(data_dir: str | os.PathLike | None = None,
                          download_if_missing: bool = True) -> dict[str, int]:
     """word → rank (1 = most frequent) for the IMDB file in use."""
@@ -565,11 +557,9 @@ def load_imdb_word_index(data_dir: str | os.PathLike | None = None,
 
 def load_california_housing(data_dir: str | os.PathLike | None = None,
                             download_if_missing: bool = True):
-    """California housing as scikit-learn's Bunch (``data``, ``target``, ``feature_names``)."""
-    from sklearn.utils import Bunch
-
-    data, target, names = california_housing_arrays(data_dir, download_if_missing)
-    return Bunch(data=data, target=target, feature_names=names)
+    """California housing as scikit-learn's Bunch (``data``, ``target``, ``feature_names``, ``DESCR``, ...)."""
+    return _fetch_california_housing(dataset_path("california_housing", f"{HOUSING_SUBDIR}/{HOUSING_FILE}",
+                                                  data_dir, download_if_missing))
 
 
 def california_housing_arrays(data_dir: str | os.PathLike | None = None,

@@ -206,7 +206,7 @@ def assert_same(expected, got):
 def test_a_decoded_copy_gives_what_the_file_gives_without_reading_the_file(load, decoded, monkeypatch):
     from_file = load()
     monkeypatch.setenv("DL3_DECODED_DATA", str(decoded[0]))
-    for reader in ("_read_npz", "_read_imdb", "_read_california_housing"):
+    for reader in ("_read_npz", "_read_california_housing"):
         monkeypatch.setattr(datasets, reader, lambda path: pytest.fail(f"decoded {path} again"))
     assert_same(from_file, load())
 

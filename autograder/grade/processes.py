@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

@@ -1,4 +1,4 @@
-"""``python -I -m autograder.grade.decoder SUPERVISOR_PID DATASET...`` (see the package's docstring)."""
+"""``python -m autograder.grade.decoder SUPERVISOR_PID DATASET...`` (see the package's docstring)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import signal
 import sys
 
 from autograder.datasets import decode_datasets
-from autograder.grade.processes import prctl
-
-PR_SET_PDEATHSIG = 1
+from autograder.grade.processes import PR_SET_PDEATHSIG, prctl
 
 
 def main(argv: list[str]) -> int:

@@ -17,9 +17,7 @@ import signal
 from typing import Callable
 
 from autograder.config import supervisor_pid
-from autograder.grade.processes import kill_descendants, prctl
-
-PR_SET_PDEATHSIG = 1
+from autograder.grade.processes import PR_SET_PDEATHSIG, kill_descendants, prctl
 
 
 def bind_to_supervisor(close: Callable[[], None]) -> None:

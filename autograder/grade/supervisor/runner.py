@@ -383,12 +383,12 @@ def process_starter(units: list[Exercise], sub: SubmittedFiles, options: Options
         starter, start, decoding = FreshStart(), f"fresh: {why}", BY_JUDGES
         if warm:
             tmp, files = folder / "tmp", [f for e in units for f in exercise_test_files(e, options.kit_root)]
+            grader_env = _grader_env(tmp, limits.lean_allocator)
             decoder = stack.enter_context(decoding_ahead(
-                datasets_read(files) if plan.decode_ahead else [],
-                {**_grader_env(tmp, limits.lean_allocator), **_data_env(limits, tmp)}, options.kit_root,
-                folder / "grader" / "decoder.log"))
+                datasets_read(files) if plan.decode_ahead else [], {**grader_env, **_data_env(limits, tmp)},
+                options.kit_root, folder / "grader" / "decoder.log"))
             python = student_python(sandbox_user(limits.user))
-            env = {**_grader_env(tmp, limits.lean_allocator), **python.env}
+            env = {**grader_env, **python.env}
             try:
                 starter = stack.enter_context(start_zygote(python.executable, preload(units, sub, options.kit_root),
                                                            env, options.kit_root, zygote_log(folder / "grader"),
